@@ -75,12 +75,21 @@ void Layer::convert(Role role, Direction direction, QTensor& t, Pass& pass,
   const bool record = pass.recorder && (!planned.is_fp32() || gemm_layer);
   TensorStats stats;
   const std::string role_name = trace_role(role, direction, part);
-  if (!planned.is_fp32() && planned.policy.rounding.mode == Rounding::stochastic) {
-    QuantSpec spec = planned;  // every tensor of every layer draws from its own stream
-    spec.policy.rounding.stream = std::uint32_t(name_hash(name_ + "/" + role_name));
-    nn::convert(spec, t, pass.pool, record ? &stats : nullptr, pass.step << kStepIndexShift);
+  // Every tensor of every layer draws its random numbers from its own stream.
+  const QuantContext context{.pool = pass.pool,
+                             .step = pass.step,
+                             .epoch = pass.epoch,
+                             .training = pass.training,
+                             .first_index = pass.step << kStepIndexShift,
+                             .stream = std::uint32_t(name_hash(name_ + "/" + role_name)),
+                             .part = part};
+  if (!planned.is_fp32() && !planned.custom &&
+      planned.policy.rounding.mode == Rounding::stochastic) {
+    QuantSpec spec = planned;
+    spec.policy.rounding.stream = context.stream;
+    nn::convert(spec, t, context, record ? &stats : nullptr);
   } else {
-    nn::convert(planned, t, pass.pool, record ? &stats : nullptr);
+    nn::convert(planned, t, context, record ? &stats : nullptr);
   }
   if (record) pass.recorder->record(name_, role_name, stats);
 }

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cmath>
 #include <numbers>
+#include <sstream>
 
 #include "sim/nn/thread_pool.hpp"
 
@@ -27,6 +28,34 @@ void sgd_step(std::span<Parameter* const> params, const SgdOptions& o, float lr,
       }
     });
   }
+}
+
+namespace {
+
+class Sgd final : public Optimizer {
+ public:
+  explicit Sgd(const SgdOptions& options) : options_(options) {}
+  std::string describe() const override {
+    return "sgd:momentum=" + format_number(options_.momentum) +
+           ":weight_decay=" + format_number(options_.weight_decay);
+  }
+  void update(std::span<Parameter* const> params, const UpdateContext& c) override {
+    sgd_step(params, options_, c.lr, c.grad_multiplier, c.pool);
+  }
+
+ private:
+  static std::string format_number(float v) {
+    std::ostringstream text;
+    text << v;
+    return text.str();
+  }
+  SgdOptions options_;
+};
+
+}  // namespace
+
+std::unique_ptr<Optimizer> make_sgd(const SgdOptions& options) {
+  return std::make_unique<Sgd>(options);
 }
 
 bool gradients_finite(std::span<Parameter* const> params, ThreadPool& pool) {

@@ -1,6 +1,7 @@
 // SGD with momentum and weight decay on the fp32 master weights, and learning-rate schedules.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -21,6 +22,29 @@ struct SgdOptions {
 // grad_multiplier undoes a loss scale (1/S). Velocities start at zero (sized on first use).
 void sgd_step(std::span<Parameter* const> params, const SgdOptions& options, float lr,
               float grad_multiplier, ThreadPool& pool);
+
+// What one update knows.
+struct UpdateContext {
+  ThreadPool& pool;
+  float lr = 0;               // the schedule's learning rate of this step
+  float grad_multiplier = 1;  // undoes the loss scale (1/S)
+  std::uint64_t step = 0, epoch = 0;
+  Recorder* recorder = nullptr;  // set in the steps whose tensors are recorded
+};
+
+// Updates the master weights from their gradients once per step. SGD unless a scheme brings its
+// own (a quantized momentum, a learning-rate grid).
+class Optimizer {
+ public:
+  virtual ~Optimizer() = default;
+  virtual std::string describe() const = 0;  // for /config
+  // Extra tensor columns it records (role U rows through the context's recorder).
+  virtual std::vector<StatColumn> columns() const { return {}; }
+  virtual void update(std::span<Parameter* const> params, const UpdateContext& context) = 0;
+};
+
+// sgd_step as an Optimizer ("sgd:momentum=0.9:weight_decay=0.0005").
+std::unique_ptr<Optimizer> make_sgd(const SgdOptions& options);
 
 // Whether every gradient element is finite (the overflow check of loss scaling).
 bool gradients_finite(std::span<Parameter* const> params, ThreadPool& pool);

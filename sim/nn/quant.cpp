@@ -18,12 +18,13 @@ std::string_view to_string(Direction d) { return d == Direction::forward ? "forw
 
 bool operator==(const QuantSpec& a, const QuantSpec& b) {
   const RoundingSpec &ra = a.policy.rounding, &rb = b.policy.rounding;
-  return a.format == b.format && a.keep_codes == b.keep_codes &&
+  return a.format == b.format && a.keep_codes == b.keep_codes && a.custom == b.custom &&
          a.policy.overflow == b.policy.overflow && ra.mode == rb.mode &&
          ra.random_bits == rb.random_bits && ra.seed == rb.seed && ra.stream == rb.stream;
 }
 
 std::string to_string(const QuantSpec& s) {
+  if (s.custom) return s.custom->describe();
   if (s.is_fp32()) return "fp32";
   std::string text = to_string(*s.format) + ":" + std::string(to_string(s.policy.rounding.mode)) +
                      ":" + std::string(to_string(s.policy.overflow));
@@ -42,6 +43,8 @@ struct ChunkResult {
   ConversionCounts counts;
 };
 
+}  // namespace
+
 float finite_max_abs(std::span<const float> x) {
   float m = 0;
   for (float v : x) {
@@ -51,7 +54,6 @@ float finite_max_abs(std::span<const float> x) {
   return m;
 }
 
-// fp32 tensors are left as they are; their counts describe the values themselves.
 ConversionCounts fp32_counts(std::span<const float> x) {
   ConversionCounts c;
   for (float v : x) {
@@ -71,6 +73,8 @@ ConversionCounts fp32_counts(std::span<const float> x) {
   }
   return c;
 }
+
+namespace {
 
 ConversionCounts convert_chunk(const QuantSpec& spec, std::span<float> x,
                                std::uint64_t first_index) {
@@ -111,15 +115,20 @@ void convert_block(const BlockFormat& f, const QuantSpec& spec, QTensor& t, Tens
 
 }  // namespace
 
-void convert(const QuantSpec& spec, QTensor& t, ThreadPool& pool, TensorStats* stats,
-             std::uint64_t first_index) {
+void convert(const QuantSpec& spec, QTensor& t, const QuantContext& context, TensorStats* stats) {
   if (stats) {
     *stats = TensorStats{};
     stats->elements = std::int64_t(t.values.size());
   }
   t.exponents.clear();
   t.codes.clear();
+  if (spec.custom) {
+    spec.custom->apply(t, context, stats);
+    return;
+  }
   if (spec.is_fp32() && !stats) return;
+  const std::uint64_t first_index = context.first_index;
+  ThreadPool& pool = context.pool;
   if (const auto* block = spec.is_fp32() ? nullptr : std::get_if<BlockFormat>(&*spec.format)) {
     convert_block(*block, spec, t, stats, first_index);
     return;

@@ -37,7 +37,7 @@ class Dfp16 final : public Scheme {
             {"engine", engine_->name()}};
   }
 
-  nn::LayerPlan plan(const nn::Layer& layer) const override {
+  nn::LayerPlan plan(const nn::Layer& layer, const LayerPosition&) const override {
     nn::LayerPlan plan;
     plan.engine = engine_;
     if (layer.kind() == LayerKind::conv || layer.kind() == LayerKind::linear)

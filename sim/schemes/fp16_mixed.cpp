@@ -79,7 +79,7 @@ class Fp16Mixed final : public Scheme {
     return e;
   }
 
-  nn::LayerPlan plan(const nn::Layer& layer) const override {
+  nn::LayerPlan plan(const nn::Layer& layer, const LayerPosition&) const override {
     nn::LayerPlan plan;
     plan.engine = engine_;
     switch (layer.kind()) {

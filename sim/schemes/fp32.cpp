@@ -10,7 +10,7 @@ class Fp32 final : public Scheme {
   explicit Fp32(std::shared_ptr<const nn::GemmEngine> engine) : engine_(std::move(engine)) {}
   std::string name() const override { return "fp32"; }
   ConfigEntries options() const override { return {{"engine", engine_->name()}}; }
-  nn::LayerPlan plan(const nn::Layer& layer) const override {
+  nn::LayerPlan plan(const nn::Layer& layer, const LayerPosition&) const override {
     (void)layer;
     nn::LayerPlan plan;
     plan.engine = engine_;

@@ -30,19 +30,44 @@ std::unique_ptr<Scheme> make_scheme(std::string_view name, const SchemeOptions& 
   return scheme;
 }
 
-ConfigEntries apply_scheme(const Scheme& scheme, const nn::Model& model) {
+namespace {
+
+bool is_gemm(const nn::Layer& layer) {
+  return layer.kind() == nn::LayerKind::conv || layer.kind() == nn::LayerKind::linear;
+}
+
+void add_columns(const nn::QuantSpec& spec, std::vector<nn::StatColumn>& columns) {
+  if (!spec.custom) return;
+  for (nn::StatColumn& column : spec.custom->columns())
+    if (std::none_of(columns.begin(), columns.end(),
+                     [&](const nn::StatColumn& c) { return c.name == column.name; }))
+      columns.push_back(std::move(column));
+}
+
+}  // namespace
+
+ConfigEntries apply_scheme(const Scheme& scheme, const nn::Model& model,
+                           std::vector<nn::StatColumn>* columns) {
+  const std::vector<nn::Layer*> leaves = model.leaves();
+  LayerPosition position{.gemm_index = -1,
+                         .gemm_layers = int(std::count_if(
+                             leaves.begin(), leaves.end(), [](auto* l) { return is_gemm(*l); }))};
+  int gemm_seen = 0;
   ConfigEntries entries;
-  for (nn::Layer* layer : model.leaves()) {
-    nn::LayerPlan plan = scheme.plan(*layer);
+  for (nn::Layer* layer : leaves) {
+    position.gemm_index = is_gemm(*layer) ? gemm_seen++ : -1;
+    nn::LayerPlan plan = scheme.plan(*layer, position);
     const std::string prefix = "scheme." + layer->name() + ".";
-    for (const nn::QuantPoint& point : nn::quant_points(layer->kind()))
-      entries.emplace_back(prefix + nn::trace_role(point.role, point.direction),
-                           to_string(plan.spec(point.role, point.direction)));
-    if (layer->kind() == nn::LayerKind::conv || layer->kind() == nn::LayerKind::linear)
-      entries.emplace_back(prefix + "engine", plan.engine->name());
+    for (const nn::QuantPoint& point : nn::quant_points(layer->kind())) {
+      const nn::QuantSpec& spec = plan.spec(point.role, point.direction);
+      entries.emplace_back(prefix + nn::trace_role(point.role, point.direction), to_string(spec));
+      if (columns) add_columns(spec, *columns);
+    }
+    if (is_gemm(*layer)) entries.emplace_back(prefix + "engine", plan.engine->name());
     layer->set_plan(std::move(plan));
   }
   entries.emplace_back("scheme.logits", to_string(scheme.logits()));
+  if (columns) add_columns(scheme.logits(), *columns);
   return entries;
 }
 

@@ -4,10 +4,9 @@
 #include <chrono>
 
 #include "sim/data/batches.hpp"
-#include "sim/nn/loss.hpp"
 #include "sim/nn/optimizer.hpp"
 #include "sim/nn/thread_pool.hpp"
-#include "sim/schemes/loss_scaler.hpp"
+#include "sim/train/float_learner.hpp"
 #include "traces/writer.hpp"
 
 namespace lpsim::train {
@@ -19,9 +18,6 @@ using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
-
-// Each step's stochastic draws for the logits start at a fresh index block, as in Layer::convert.
-constexpr int kStepIndexShift = 36;
 
 // Collects the tensor rows of one step.
 class RowCollector final : public nn::Recorder {
@@ -36,13 +32,20 @@ class RowCollector final : public nn::Recorder {
                     .shared_exponent = s.shared_exponent,
                     .max_abs = s.max_abs,
                     .counts = s.counts,
-                    .extras = {}});
+                    .extras = {s.extras.begin(), s.extras.end()}});
   }
   std::vector<traces::TensorRow> rows;
 
  private:
   std::int64_t step_;
 };
+
+traces::ColumnSpec column_spec(const nn::StatColumn& c) {
+  return {.name = c.name,
+          .type = c.integer ? traces::ColumnType::int64 : traces::ColumnType::float64,
+          .units = c.units,
+          .description = c.description};
+}
 
 template <class F>
 auto as_config_error(F&& f) {
@@ -63,10 +66,9 @@ struct Trainer::State {
   nn::ThreadPool pool;
   nn::Model model;
   std::unique_ptr<schemes::Scheme> scheme;
-  schemes::ConfigEntries scheme_entries;
-  std::vector<nn::Parameter*> params;
+  std::unique_ptr<schemes::Learner> learner;
   std::int64_t step = 0;
-  nn::QTensor input, logits, logits_grad;
+  nn::Tensor images;
 
   State(TrainConfig c, const data::Split& d)
       : config(std::move(c)),
@@ -80,19 +82,21 @@ struct Trainer::State {
         scheme(as_config_error([&] {
           return schemes::make_scheme(config.scheme, config.scheme_options, config.seed);
         })),
-        scheme_entries(schemes::apply_scheme(*scheme, model)),
-        params(model.parameters()) {}
+        learner(as_config_error([&] {
+          const schemes::LearnerSettings settings{
+              .model = model,
+              .sgd = {.momentum = float(config.momentum),
+                      .weight_decay = float(config.weight_decay)},
+              .seed = config.seed};
+          std::unique_ptr<schemes::Learner> own = scheme->learner(settings);
+          return own ? std::move(own) : make_float_learner(*scheme, settings);
+        })) {}
 
-  // The forward pass of a batch up to the logits in the scheme's representation.
-  void forward(const data::Batch& batch, nn::Pass& pass, RowCollector* rows) {
+  const nn::Tensor& batch_images(const data::Batch& batch) {
     const data::Shape& s = batch.shape;
-    input.values.resize({batch.size(), s.channels, s.height, s.width});
-    std::copy(batch.images.begin(), batch.images.end(), input.values.data.begin());
-    model.net->forward(input, logits.values, pass);
-    nn::TensorStats stats;
-    nn::convert(scheme->logits(), logits, pool, rows ? &stats : nullptr,
-                pass.step << kStepIndexShift);
-    if (rows) rows->record("logits", "A", stats);
+    images.resize({batch.size(), s.channels, s.height, s.width});
+    std::copy(batch.images.begin(), batch.images.end(), images.data.begin());
+    return images;
   }
 };
 
@@ -113,11 +117,9 @@ std::pair<double, double> Trainer::evaluate() {
                                       .seed = 0});
   double loss = 0;
   std::size_t correct = 0;
-  nn::Pass pass{
-      .pool = s.pool, .training = false, .step = std::uint64_t(s.step), .seed = s.config.seed};
   while (const auto batch = batches.next()) {
-    s.forward(*batch, pass, nullptr);
-    const nn::LossResult r = nn::softmax_cross_entropy(s.logits.values, batch->labels);
+    const nn::LossResult r =
+        s.learner->evaluate(s.batch_images(*batch), batch->labels, s.pool, std::uint64_t(s.step));
     loss += r.loss * double(batch->size());
     correct += r.correct;
   }
@@ -134,7 +136,8 @@ TrainResult Trainer::run(TrainObserver* observer) {
   info.config = config_entries(c);
   for (auto& [key, value] : s.scheme->options())
     info.config.emplace_back("scheme_option." + key, value);
-  info.config.insert(info.config.end(), s.scheme_entries.begin(), s.scheme_entries.end());
+  const schemes::ConfigEntries learner_entries = s.learner->config();
+  info.config.insert(info.config.end(), learner_entries.begin(), learner_entries.end());
   info.seed = c.seed;
   traces::TraceWriter writer(c.trace_path(), info, {.flush_every = int(c.flush_every)});
   using traces::ColumnType;
@@ -144,9 +147,10 @@ TrainResult Trainer::run(TrainObserver* observer) {
   writer.declare_step_column({"test_accuracy", ColumnType::float64, "1",
                               "fraction of the test set classified correctly after the epoch this "
                               "step ends (epoch ends only)"});
-  writer.declare_step_column(
-      {"loss_scale_tracker", ColumnType::int64, "step",
-       "the loss scaler's growth counter after this step (0 without dynamic scaling)"});
+  for (const nn::StatColumn& column : s.learner->step_columns())
+    writer.declare_step_column(column_spec(column));
+  for (const nn::StatColumn& column : s.learner->tensor_columns())
+    writer.declare_tensor_column(column_spec(column));
 
   data::Batches batches(
       s.data.train,
@@ -158,8 +162,6 @@ TrainResult Trainer::run(TrainObserver* observer) {
                         .steps_per_epoch = per_epoch,
                         .total_steps = per_epoch * c.epochs};
   nn::parse_schedule(c.schedule, schedule.kind);
-  schemes::LossScaler scaler(s.scheme->loss_scaling());
-  const nn::SgdOptions sgd{.momentum = float(c.momentum), .weight_decay = float(c.weight_decay)};
 
   TrainResult result;
   std::int64_t images = 0;
@@ -173,18 +175,16 @@ TrainResult Trainer::run(TrainObserver* observer) {
       const auto step_start = Clock::now();
       const bool record = s.step % c.record_every == 0;
       RowCollector rows(s.step);
-      nn::Pass pass{.pool = s.pool,
-                    .training = true,
-                    .step = std::uint64_t(s.step),
-                    .seed = c.seed,
-                    .recorder = record ? &rows : nullptr};
-      s.forward(*batch, pass, record ? &rows : nullptr);
-      const double scale = scaler.scale(), lr = schedule.at(s.step);
-      const nn::LossResult loss =
-          nn::softmax_cross_entropy(s.logits.values, batch->labels, &s.logits_grad.values, scale);
-      s.model.net->backward(s.input, s.logits_grad, nullptr, pass);
-      const bool skipped = scaler.update(!nn::gradients_finite(s.params, s.pool));
-      if (!skipped) nn::sgd_step(s.params, sgd, float(lr), float(1.0 / scale), s.pool);
+      const schemes::StepOutcome outcome =
+          s.learner->train_step(s.batch_images(*batch), batch->labels,
+                                {.pool = s.pool,
+                                 .step = std::uint64_t(s.step),
+                                 .epoch = std::uint64_t(epoch),
+                                 .lr = schedule.at(s.step),
+                                 .seed = c.seed,
+                                 .recorder = record ? &rows : nullptr});
+      const nn::LossResult& loss = outcome.loss;
+      const bool skipped = outcome.skipped;
       result.train_seconds += seconds_since(step_start);
 
       images += std::int64_t(batch->size());
@@ -200,10 +200,10 @@ TrainResult Trainer::run(TrainObserver* observer) {
                           .epoch = epoch,
                           .loss = loss.loss,
                           .accuracy = double(loss.correct) / double(batch->size()),
-                          .learning_rate = lr,
-                          .loss_scale = scale,
+                          .learning_rate = outcome.lr,
+                          .loss_scale = outcome.loss_scale,
                           .skipped = skipped,
-                          .extras = {{"loss_scale_tracker", scaler.growth_tracker()}}};
+                          .extras = {outcome.extras.begin(), outcome.extras.end()}};
       if (epoch_end) {
         row.extras.emplace_back("test_loss", test_loss);
         row.extras.emplace_back("test_accuracy", test_accuracy);
@@ -217,8 +217,8 @@ TrainResult Trainer::run(TrainObserver* observer) {
                            .epochs = c.epochs,
                            .loss = loss.loss,
                            .accuracy = row.accuracy,
-                           .lr = lr,
-                           .loss_scale = scale,
+                           .lr = outcome.lr,
+                           .loss_scale = outcome.loss_scale,
                            .skipped = skipped,
                            .images = images,
                            .train_seconds = result.train_seconds});
@@ -232,13 +232,13 @@ TrainResult Trainer::run(TrainObserver* observer) {
                           .test_loss = test_loss,
                           .test_accuracy = test_accuracy,
                           .skipped_steps = epoch_skipped,
-                          .loss_scale = scaler.scale(),
+                          .loss_scale = s.learner->loss_scale(),
                           .seconds = seconds_since(start)});
   }
   result.steps = s.step;
   result.test_loss = test_loss;
   result.test_accuracy = test_accuracy;
-  result.final_loss_scale = scaler.scale();
+  result.final_loss_scale = s.learner->loss_scale();
   result.images_per_second = result.train_seconds > 0 ? double(images) / result.train_seconds : 0;
   result.seconds = seconds_since(start);
   writer.write_summary({{"test_accuracy", result.test_accuracy},

@@ -30,7 +30,7 @@ TEST(Convert, Fp32KeepsValuesAndCountsThem) {
   QTensor t = tensor({0.0f, -0.0f, 1e-40f, -3.5f, NAN, INFINITY, 2.0f});
   const std::vector<float> before = t.values.data;
   TensorStats stats;
-  convert(QuantSpec{}, t, pool, &stats);
+  convert(QuantSpec{}, t, {.pool = pool}, &stats);
   EXPECT_EQ(std::memcmp(t.values.data.data(), before.data(), before.size() * 4), 0);
   EXPECT_EQ(stats.elements, 7);
   EXPECT_EQ(stats.max_abs, 3.5);  // finite values only
@@ -45,7 +45,7 @@ TEST(Convert, Fp16RoundsAndCounts) {
   // 1 + 2^-11 is a tie (to 1); 70000 overflows to inf; 2^-20 is subnormal; 2^-26 flushes to 0.
   QTensor t = tensor({1.0f + 0x1p-11f, 70000.0f, 0x1p-20f, 0x1p-26f, 0.5f});
   TensorStats stats;
-  convert(spec("fp16"), t, pool, &stats);
+  convert(spec("fp16"), t, {.pool = pool}, &stats);
   EXPECT_EQ(t.values.data, (std::vector<float>{1.0f, INFINITY, 0x1p-20f, 0.0f, 0.5f}));
   EXPECT_EQ(stats.max_abs, 70000.0);  // before conversion
   EXPECT_EQ(stats.counts.overflow, 1u);
@@ -62,7 +62,7 @@ TEST(Convert, BlockFormatKeepsCodesAndExponent) {
   QuantSpec dfp = spec("dfp16");
   dfp.keep_codes = true;
   TensorStats stats;
-  convert(dfp, t, pool, &stats);
+  convert(dfp, t, {.pool = pool}, &stats);
   ASSERT_EQ(t.exponents.size(), 1u);
   EXPECT_EQ(stats.shared_exponent, t.exponents[0]);
   ASSERT_EQ(t.codes.size(), 4u);
@@ -72,7 +72,7 @@ TEST(Convert, BlockFormatKeepsCodesAndExponent) {
   EXPECT_EQ(t.codes[0], 4096);
   EXPECT_EQ(t.exponents[0], -12);
   // Converting again to fp32 drops the codes and exponent.
-  convert(QuantSpec{}, t, pool, nullptr);
+  convert(QuantSpec{}, t, {.pool = pool}, nullptr);
   EXPECT_TRUE(t.codes.empty());
   EXPECT_TRUE(t.exponents.empty());
 }
@@ -83,7 +83,7 @@ TEST(Convert, RowScopeBlocksKeepAnExponentPerRow) {
   t.values.dims = {2, 2, 1, 1};  // rows: the first dimension
   t.values.data = {1.0f, 0.5f, 64.0f, 3.0f};
   TensorStats stats;
-  convert(spec("dfp16:row"), t, pool, &stats);
+  convert(spec("dfp16:row"), t, {.pool = pool}, &stats);
   EXPECT_EQ(t.exponents, (std::vector<int>{-12, -6}));
   EXPECT_FALSE(stats.shared_exponent);
 }
@@ -101,7 +101,7 @@ TEST(Convert, SameResultForAnyThreadCount) {
     ThreadPool pool(threads);
     QTensor t = tensor(values);
     TensorStats stats;
-    convert(sr, t, pool, &stats, 12345);
+    convert(sr, t, {.pool = pool, .first_index = 12345}, &stats);
     if (threads == 1) {
       expected = stats;
       expected_values = t.values.data;
