@@ -59,17 +59,20 @@ struct Registry {
     kernels.push_back({names.back(), input, path.isa, acc, instructions.back(), t, path.entry});
   }
 
-  // The CUDA int8 GEMMs on a device, and their host emulation (fast/cuda/cuda_gemm.hpp).
+  // The CUDA int8 GEMMs on a device, and their host emulation (fast/cuda/cuda_gemm.hpp): wrap,
+  // saturate, and saturate with NITI's fp32 epilogue ("-niti").
   void add_cuda(gpu::Int8Kernel kind, std::string_view instruction, Tiling t, bool emulated) {
     const bool mma = kind == gpu::Int8Kernel::mma;
-    for (AccOverflow overflow : {AccOverflow::wrap, AccOverflow::saturate}) {
-      const bool saturate = overflow == AccOverflow::saturate;
+    for (int variant = 0; variant < 3; ++variant) {
+      const bool saturate = variant > 0, niti = variant == 2;
       AccumulatorSpec acc = saturate ? gpu::saturating_spec(kind) : AccumulatorSpec{};
       acc.group = gpu::products_per_step(kind);
+      acc.fp32_epilogue = niti;
       names.push_back(std::string("cuda-int8-") + (mma ? "mma" : "dp4a") + (saturate ? "-sat" : "") +
-                      (emulated ? "-emulated" : ""));
+                      (niti ? "-niti" : "") + (emulated ? "-emulated" : ""));
       instructions.push_back((emulated ? "host model of " : "") + std::string(instruction) +
-                             (saturate ? (mma ? " (.satfinite)" : " (c = 0) + add.sat.s32") : ""));
+                             (saturate ? (mma ? " (.satfinite)" : " (c = 0) + add.sat.s32") : "") +
+                             (niti ? " + fp32 clamp epilogue" : ""));
       auto* entry = mma ? (emulated ? gpu::gemm_int8_mma_emulated : gpu::gemm_int8_mma)
                         : (emulated ? gpu::gemm_int8_dp4a_emulated : gpu::gemm_int8_dp4a);
       std::string (*unavailable)() =
@@ -116,6 +119,7 @@ std::string Kernel::why_unavailable() const {
 
 bool Kernel::accepts(const AccumulatorSpec& spec) const {
   return !spec.exact && spec.bits == acc.bits && spec.overflow == acc.overflow &&
+         spec.fp32_epilogue == acc.fp32_epilogue &&
          (spec.flush_every > 0) == (acc.flush_every > 0) && spec.flush_every % tiling.k_step == 0 &&
          (spec.overflow == AccOverflow::wrap || spec.group == acc.group) && validate(spec).empty();
 }

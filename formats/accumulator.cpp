@@ -15,6 +15,8 @@ std::string validate(const AccumulatorSpec& a) {
   if (a.bits < 2 || a.bits > 64) return std::to_string(a.bits) + " accumulator bits (need 2..64)";
   if (a.group < 1 || a.group > 64) return "group " + std::to_string(a.group) + " (need 1..64)";
   if (a.flush_every < 0) return "flush interval must be >= 0";
+  if (a.fp32_epilogue && a.flush_every != 0)
+    return "the fp32 epilogue needs an unflushed accumulator";
   if (a.flush_every % a.group != 0)
     return "flush interval " + std::to_string(a.flush_every) + " is not a multiple of group " +
            std::to_string(a.group);
@@ -68,6 +70,13 @@ DotResult dot(const AccumulatorSpec& spec, std::span<const std::int32_t> a,
   }
   result.integer = static_cast<std::int64_t>(acc);
   result.total = std::fma(static_cast<float>(result.integer), scale, 0.0f);
+  if (spec.fp32_epilogue) {
+    // float(2^(bits-1) - 1) may round up to 2^(bits-1): that saturates to max.
+    const float through = static_cast<float>(result.integer);
+    result.integer = through >= std::ldexp(1.0f, spec.bits - 1)
+                         ? static_cast<std::int64_t>(max)
+                         : static_cast<std::int64_t>(through);
+  }
   return result;
 }
 

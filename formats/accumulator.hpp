@@ -14,6 +14,10 @@ struct AccumulatorSpec {
   AccOverflow overflow = AccOverflow::wrap;
   int group = 1;        // products summed exactly before each add (vpdpwssds: 2)
   int flush_every = 0;  // products per chain before converting to fp32; 0 = never
+  // The final accumulator passes through fp32 (nearest-even) and back to intN, saturating: the
+  // int32 -> float -> int32 epilogue of CUTLASS's LinearCombinationClamp that NITI's convolutions
+  // use (exact only below 2^24 in magnitude). Not with flushing.
+  bool fp32_epilogue = false;
 
   friend bool operator==(const AccumulatorSpec&, const AccumulatorSpec&) = default;
 };

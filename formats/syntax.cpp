@@ -17,7 +17,7 @@
 //           mxint8                q1.6 elements, mx rule, blocks of 32
 //           block:ELEMENT:RULE    any scalar element, RULE das|niti|wageubn|mx, per tensor
 //           then :shift=A (das only)  :tensor|:row|:block=N
-//   acc     acc:exact | acc:intN:wrap|sat[:group=G][:flush=K]
+//   acc     acc:exact | acc:intN:wrap|sat[:group=G][:flush=K][:fp32-epilogue]
 // to_string prints the canonical text: a preset name where there is one, else the shortest form
 // above, with only the options that differ from the base. Fields a value ignores (add_shift
 // outside das, block_size outside block scope, an exact accumulator's width) are not printed, so
@@ -356,7 +356,8 @@ ScalarFormat parse_scalar_format(std::string_view text) {
 AccumulatorSpec parse_accumulator(std::string_view text) {
   const std::vector<std::string_view> tokens = split(text);
   if (tokens.size() < 2 || tokens[0] != "acc")
-    fail("accumulator", text, "expected acc:exact or acc:intN:wrap|sat[:group=G][:flush=K]");
+    fail("accumulator", text,
+         "expected acc:exact or acc:intN:wrap|sat[:group=G][:flush=K][:fp32-epilogue]");
   if (tokens[1] == "exact") {
     if (tokens.size() > 2) fail("accumulator", text, "acc:exact takes no options");
     return AccumulatorSpec{.exact = true};
@@ -365,7 +366,7 @@ AccumulatorSpec parse_accumulator(std::string_view text) {
   if (!bits) fail("accumulator", text, "\"" + std::string(tokens[1]) + "\" is not intN or exact");
   AccumulatorSpec a;
   a.bits = *bits;
-  bool seen_overflow = false, seen_group = false, seen_flush = false;
+  bool seen_overflow = false, seen_group = false, seen_flush = false, seen_epilogue = false;
   for (std::string_view opt : std::span(tokens).subspan(2)) {
     if (opt == "wrap" || opt == "sat" || opt == "saturate") {
       once(seen_overflow, "overflow (wrap or sat)", "accumulator", text);
@@ -376,9 +377,13 @@ AccumulatorSpec parse_accumulator(std::string_view text) {
     } else if (const auto flush = keyed_number(opt, "flush", "accumulator", text)) {
       once(seen_flush, "flush", "accumulator", text);
       a.flush_every = *flush;
+    } else if (opt == "fp32-epilogue") {
+      once(seen_epilogue, "fp32-epilogue", "accumulator", text);
+      a.fp32_epilogue = true;
     } else {
       fail("accumulator", text,
-           "unknown option \"" + std::string(opt) + "\" (expected wrap, sat, group=G or flush=K)");
+           "unknown option \"" + std::string(opt) +
+               "\" (expected wrap, sat, group=G, flush=K or fp32-epilogue)");
     }
   }
   if (!seen_overflow) fail("accumulator", text, "missing overflow behaviour: wrap or sat");
@@ -472,6 +477,7 @@ std::string to_string(const AccumulatorSpec& a) {
                      (a.overflow == AccOverflow::wrap ? ":wrap" : ":sat");
   if (a.group != 1) text += ":group=" + std::to_string(a.group);
   if (a.flush_every != 0) text += ":flush=" + std::to_string(a.flush_every);
+  if (a.fp32_epilogue) text += ":fp32-epilogue";
   return text;
 }
 

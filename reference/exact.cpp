@@ -633,6 +633,11 @@ DotReference dot(const AccumulatorSpec& spec, std::span<const std::int32_t> a,
     if (in_chain > 0) flush();
   } else {
     out.total = to_f32(f32_value(Rational(acc)) * pow2(scale_exp));
+    if (spec.fp32_epilogue) {
+      // fp32 keeps 24 significant bits, so the rounded value of an integer is an integer.
+      const Rational through = f32_value(Rational(acc));
+      acc = through > Rational(max) ? max : Integer(numerator(through));
+    }
   }
   out.integer = acc;
   return out;

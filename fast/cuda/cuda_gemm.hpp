@@ -6,6 +6,7 @@
 // What each computes, exactly as ref::gemm (reference/gemm.hpp) under its AccumulatorSpec:
 //   dp4a wrap  int32 wrap (any group)        dp4a sat  int32 saturate, group 4
 //   mma  wrap  int32 wrap (any group)        mma  sat  int32 saturate, group 32 (.satfinite)
+// each optionally with fp32_epilogue (NITI's LinearCombinationClamp, niti_epilogue()).
 #pragma once
 #include <string>
 
@@ -23,12 +24,13 @@ AccumulatorSpec saturating_spec(Int8Kernel kernel);
 // wrap, or saturate in the kernel's own groups) and the call is well formed; else why not.
 std::string unsupported(Int8Kernel kernel, const GemmCall& call);
 
-// C = the call's GEMM; with `niti_epilogue` each result then passes through niti_epilogue()
-// (fp32 and clamp, int8_warp.hpp). Both throw std::invalid_argument when unsupported().
-void emulate_gemm(Int8Kernel kernel, const GemmCall& call, bool niti_epilogue = false);
+// C = the call's GEMM; with call.acc.fp32_epilogue each result then passes through
+// niti_epilogue() (fp32 and clamp, int8_warp.hpp). Both throw std::invalid_argument when
+// unsupported().
+void emulate_gemm(Int8Kernel kernel, const GemmCall& call);
 // Copies the operands to the device, runs the kernel, copies C back. Throws std::runtime_error
 // when no device can run it (device_unavailable, fast/cuda/device.hpp).
-void run_gemm_on_device(Int8Kernel kernel, const GemmCall& call, bool niti_epilogue = false);
+void run_gemm_on_device(Int8Kernel kernel, const GemmCall& call);
 
 // Registry entries (fast/registry.hpp: void(const GemmCall&)).
 void gemm_int8_dp4a(const GemmCall& call);
@@ -37,7 +39,7 @@ void gemm_int8_dp4a_emulated(const GemmCall& call);
 void gemm_int8_mma_emulated(const GemmCall& call);
 
 namespace detail {
-Int8Gemm to_int8_gemm(const GemmCall& call, bool niti_epilogue);
+Int8Gemm to_int8_gemm(const GemmCall& call);
 }  // namespace detail
 
 }  // namespace lpsim::fast::gpu

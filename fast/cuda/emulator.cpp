@@ -75,15 +75,15 @@ std::string unsupported(Int8Kernel kernel, const GemmCall& call) {
   return {};
 }
 
-Int8Gemm detail::to_int8_gemm(const GemmCall& call, bool niti_epilogue) {
+Int8Gemm detail::to_int8_gemm(const GemmCall& call) {
   return {static_cast<const std::int8_t*>(call.a), call.lda, static_cast<const std::int8_t*>(call.b),
           call.ldb, call.c, call.ldc, call.m, call.n, call.k,
-          call.acc.overflow == AccOverflow::saturate, niti_epilogue};
+          call.acc.overflow == AccOverflow::saturate, call.acc.fp32_epilogue};
 }
 
-void emulate_gemm(Int8Kernel kernel, const GemmCall& call, bool niti_epilogue) {
+void emulate_gemm(Int8Kernel kernel, const GemmCall& call) {
   require_supported(kernel, call);
-  const Int8Gemm g = detail::to_int8_gemm(call, niti_epilogue);
+  const Int8Gemm g = detail::to_int8_gemm(call);
   if (kernel == Int8Kernel::dp4a) {
     const Dp4aModel dp4a{g.saturate};
     for (int row = 0; row < g.m; ++row)
@@ -96,11 +96,11 @@ void emulate_gemm(Int8Kernel kernel, const GemmCall& call, bool niti_epilogue) {
       mma_warp_tile<kWarpSize>(g, m0, n0, 0, lanes.data(), MmaModel{g.saturate});
 }
 
-void run_gemm_on_device(Int8Kernel kernel, const GemmCall& call, bool niti_epilogue) {
+void run_gemm_on_device(Int8Kernel kernel, const GemmCall& call) {
   require_supported(kernel, call);
   if (const std::string why = device_unavailable(kernel); !why.empty())
     throw std::runtime_error("cuda " + std::string(name(kernel)) + ": " + why);
-  detail::run_copied_on_device(kernel, detail::to_int8_gemm(call, niti_epilogue));
+  detail::run_copied_on_device(kernel, detail::to_int8_gemm(call));
 }
 
 void gemm_int8_dp4a(const GemmCall& call) { run_gemm_on_device(Int8Kernel::dp4a, call); }

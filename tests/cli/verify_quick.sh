@@ -11,5 +11,7 @@ echo "$summary"
 while read -r line; do
   [[ $line == *"CPU lacks "* || $line == *"CUDA"* ]] || fail "a skip without its reason: $line"
 done < <(grep SKIPPED <<<"$out" | grep -v '^verify:')
-grep -q '^cuda-int8-mma-sat-emulated .* PASS' <<<"$out" || fail "the CUDA mma emulation was not verified"
+for kernel in cuda-int8-mma-sat-emulated cuda-int8-mma-sat-niti-emulated cuda-int8-dp4a-sat-niti-emulated; do
+  grep -q "^$kernel .* PASS" <<<"$out" || fail "the CUDA emulation $kernel was not verified"
+done
 finish

@@ -38,9 +38,11 @@ inline std::string describe(const GemmCase& c) {
          (c.niti_epilogue ? " niti-epilogue" : "") + " seed " + std::to_string(c.seed);
 }
 
-// The policy a case checks: the kernel's saturating groups, or plain wrap.
+// The policy a case checks: the kernel's saturating groups, or plain wrap; NITI's epilogue.
 inline AccumulatorSpec case_spec(const GemmCase& c) {
-  return c.saturate ? saturating_spec(c.kernel) : AccumulatorSpec{};
+  AccumulatorSpec spec = c.saturate ? saturating_spec(c.kernel) : AccumulatorSpec{};
+  spec.fp32_epilogue = c.niti_epilogue;
+  return spec;
 }
 
 struct Operands {
@@ -65,15 +67,7 @@ inline Operands make_operands(const GemmCase& c) {
 inline std::vector<std::int32_t> expected_outputs(const GemmCase& c, const Operands& o,
                                                   const AccumulatorSpec& spec) {
   const ref::GemmReference r = ref::gemm(spec, c.m, c.n, c.k, o.a, o.b);
-  std::vector<std::int32_t> out(r.integer.size());
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    // NITI: the reference's fp32 value of the accumulator, clamped to int32 (2^31 -> INT32_MAX).
-    const float total = r.total[i];
-    out[i] = !c.niti_epilogue                ? std::int32_t(r.integer[i])
-             : total >= 2147483648.0f ? kInt32Max
-                                      : std::int32_t(total);
-  }
-  return out;
+  return {r.integer.begin(), r.integer.end()};
 }
 
 inline double nonzero_share(const std::vector<std::int32_t>& v) {
@@ -82,7 +76,7 @@ inline double nonzero_share(const std::vector<std::int32_t>& v) {
   return v.empty() ? 0.0 : double(nonzero) / double(v.size());
 }
 
-using Runner = std::function<void(Int8Kernel, const GemmCall&, bool)>;
+using Runner = std::function<void(Int8Kernel, const GemmCall&)>;
 
 // Runs the case with padded leading dimensions (lda = k+5, ldb = n+3, ldc = n+2) and returns the
 // m x n outputs; a write into C's padding is reported as `padding_written`.
@@ -104,7 +98,7 @@ inline RunResult run_case(const GemmCase& c, const Operands& o, const Runner& ru
   const GemmCall call{.input = ElementType::int8, .m = c.m, .n = c.n, .k = c.k,
                       .a = a.data(), .lda = lda, .b = b.data(), .ldb = ldb,
                       .c = out.data(), .ldc = ldc, .acc = spec};
-  run(c.kernel, call, c.niti_epilogue);
+  run(c.kernel, call);
   RunResult r;
   for (int i = 0; i < c.m; ++i)
     for (int j = 0; j < ldc; ++j) {

@@ -155,7 +155,7 @@ TEST(CudaEmulation, NitiEpilogueMatchesTheReferenceFp32Total) {
   const std::vector<std::int32_t> exact = testing::expected_outputs(plain, operands, AccumulatorSpec{});
   GemmCase niti = plain;
   niti.niti_epilogue = true;
-  EXPECT_NE(exact, testing::expected_outputs(niti, operands, AccumulatorSpec{}));
+  EXPECT_NE(exact, testing::expected_outputs(niti, operands, testing::case_spec(niti)));
 }
 
 }  // namespace

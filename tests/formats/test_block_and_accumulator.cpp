@@ -117,7 +117,8 @@ TEST(Accumulators, DotMatchesReference) {
   std::uint64_t wraps = 0, saturations = 0;
   for (const char* spec_text : {"acc:exact", "acc:int32:wrap", "acc:int32:sat", "acc:int32:sat:group=2",
                                 "acc:int32:sat:group=4", "acc:int32:wrap:flush=256",
-                                "acc:int32:wrap:group=2:flush=16", "acc:int16:wrap", "acc:int24:sat"}) {
+                                "acc:int32:wrap:group=2:flush=16", "acc:int16:wrap", "acc:int24:sat",
+                                "acc:int32:sat:group=32:fp32-epilogue", "acc:int32:wrap:fp32-epilogue"}) {
     const AccumulatorSpec spec = parse_accumulator(spec_text);
     for (std::size_t n : {1u, 2u, 3u, 17u, 256u, 257u, 1000u}) {
       const std::vector<std::vector<std::int32_t>> fills = {
@@ -131,7 +132,9 @@ TEST(Accumulators, DotMatchesReference) {
         const DotResult fast = dot(spec, a, b, -7);
         const ref::DotReference truth = ref::dot(spec, a, b, -7);
         const std::string where = std::string(spec_text) + " n=" + std::to_string(n) + " fill " + std::to_string(f);
-        if (!spec.exact) EXPECT_EQ(ref::Integer(fast.integer), truth.integer) << where;
+        if (!spec.exact) {
+          EXPECT_EQ(ref::Integer(fast.integer), truth.integer) << where;
+        }
         EXPECT_EQ(std::bit_cast<std::uint32_t>(fast.total), std::bit_cast<std::uint32_t>(truth.total))
             << where << ": " << fast.total << " vs " << truth.total;
         EXPECT_EQ(fast.wraps, truth.wraps) << where;
@@ -155,6 +158,20 @@ TEST(Accumulators, SaturationGranularityIsPartOfTheContract) {
   const std::vector<std::int32_t> c = {46341, 46341, -46341}, d = {46341, 46341, 46341};
   EXPECT_EQ(dot(parse_accumulator("acc:int32:sat"), c, d).integer, 2147483647ll - 2147488281ll);
   EXPECT_EQ(dot(parse_accumulator("acc:int32:sat:group=4"), c, d).integer, INT32_MAX);
+}
+
+// NITI's CUTLASS epilogue: int32 -> fp32 (nearest-even) -> int32, saturating.
+TEST(Accumulators, Fp32EpilogueRoundsThroughFloat) {
+  const AccumulatorSpec spec = parse_accumulator("acc:int32:sat:fp32-epilogue");
+  auto through = [&](std::int32_t x) { return dot(spec, std::vector{x}, std::vector{1}).integer; };
+  EXPECT_EQ(through(16777216 + 1), 16777216);         // a tie: to the even 2^24
+  EXPECT_EQ(through(16777216 + 3), 16777216 + 4);     // a tie: to the even 2^24 + 4
+  EXPECT_EQ(through(16777216 + 5), 16777216 + 4);
+  EXPECT_EQ(through(-16777216 - 7), -16777216 - 8);   // nearest
+  EXPECT_EQ(through(INT32_MAX), INT32_MAX);           // fp32 2^31 saturates back
+  EXPECT_EQ(through(INT32_MIN), INT32_MIN);           // -2^31 is exact
+  EXPECT_EQ(through(-8388609), -8388609);             // below 2^24: exact
+  EXPECT_EQ(dot(spec, std::vector{16777217}, std::vector{1}).total, 16777216.0f);
 }
 
 }  // namespace

@@ -118,6 +118,8 @@ TEST(Syntax, AccumulatorSpellings) {
             (AccumulatorSpec{false, 16, AccOverflow::saturate, 2, 0}));
   EXPECT_EQ(to_string(parse_accumulator("acc:int16:saturate:group=2:flush=4")),
             "acc:int16:sat:group=2:flush=4");
+  EXPECT_EQ(to_string(parse_accumulator("acc:int32:fp32-epilogue:sat:group=32")),
+            "acc:int32:sat:group=32:fp32-epilogue");
 }
 
 TEST(Syntax, RoundingAndOverflowNames) {
@@ -243,6 +245,9 @@ TEST(Syntax, ErrorsNameTheTextAndTheProblem) {
   EXPECT_EQ(format_error("dfp4:shift=4"),
             "bad format \"dfp4:shift=4\": add_shift 4 (need 0..element bits - 1)");
   EXPECT_EQ(format_error("dfp1"), "bad format \"dfp1\": element format: 1 bits (need 2..64)");
+  EXPECT_EQ(error_of(parse_accumulator, "acc:int32:sat:flush=256:fp32-epilogue"),
+            "bad accumulator \"acc:int32:sat:flush=256:fp32-epilogue\": the fp32 epilogue needs an "
+            "unflushed accumulator");
   EXPECT_EQ(error_of(parse_accumulator, "acc:int32"),
             "bad accumulator \"acc:int32\": missing overflow behaviour: wrap or sat");
   EXPECT_EQ(error_of(parse_accumulator, "acc:int65:wrap"),
@@ -253,7 +258,8 @@ TEST(Syntax, ErrorsNameTheTextAndTheProblem) {
   EXPECT_EQ(error_of(parse_accumulator, "acc:exact:wrap"),
             "bad accumulator \"acc:exact:wrap\": acc:exact takes no options");
   EXPECT_EQ(error_of(parse_accumulator, "int32"),
-            "bad accumulator \"int32\": expected acc:exact or acc:intN:wrap|sat[:group=G][:flush=K]");
+            "bad accumulator \"int32\": expected acc:exact or "
+            "acc:intN:wrap|sat[:group=G][:flush=K][:fp32-epilogue]");
 }
 
 }  // namespace
