@@ -94,6 +94,18 @@ std::string utc_now() {
 Handle latest_format_access() {
   Handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
   H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);  // SWMR needs it
+  // HDF5 1.10's SWMR writer fails ("Child entry doesn't have a flush dependency parent array")
+  // once the metadata cache evicts entries of its thousands of open datasets: a cache large
+  // enough for all of them (traces with ~300 tensor groups) never evicts.
+  H5AC_cache_config_t cache{};
+  cache.version = H5AC__CURR_CACHE_CONFIG_VERSION;
+  H5Pget_mdc_config(fapl.get(), &cache);
+  cache.set_initial_size = true;
+  cache.initial_size = cache.max_size = std::size_t{128} << 20;
+  cache.incr_mode = H5C_incr__off;
+  cache.decr_mode = H5C_decr__off;
+  cache.flash_incr_mode = H5C_flash_incr__off;
+  H5Pset_mdc_config(fapl.get(), &cache);
   return fapl;
 }
 

@@ -32,6 +32,28 @@ void sgd_step(std::span<Parameter* const> params, const SgdOptions& o, float lr,
 
 namespace {
 
+// The update SGD applied to one parameter (role U): its largest |lr * v|, how many were zero,
+// and how many were nonzero yet left the fp32 weight unchanged (below half an ulp of it: the
+// vanishing updates that motivate fp32 master weights).
+void record_update(const Parameter& p, std::span<const float> before, float lr,
+                   Recorder& recorder) {
+  TensorStats stats;
+  stats.elements = std::int64_t(p.value.size());
+  std::int64_t lost = 0;
+  for (std::size_t i = 0; i < before.size(); ++i) {
+    const float update = lr * p.velocity.data[i];
+    stats.max_abs = std::max(stats.max_abs, double(std::fabs(update)));
+    stats.counts.zero += update == 0;
+    lost += update != 0 && p.value.data[i] == before[i];
+  }
+  stats.extras = {{"lost_updates", lost}};
+  const std::size_t dot = p.name.rfind('.');
+  const std::string part = p.name.substr(dot + 1);
+  recorder.record(p.name.substr(0, dot), trace_role(Role::U, Direction::backward,
+                                                    part == "weight" ? "" : part),
+                  stats);
+}
+
 class Sgd final : public Optimizer {
  public:
   explicit Sgd(const SgdOptions& options) : options_(options) {}
@@ -39,8 +61,21 @@ class Sgd final : public Optimizer {
     return "sgd:momentum=" + format_number(options_.momentum) +
            ":weight_decay=" + format_number(options_.weight_decay);
   }
+  std::vector<StatColumn> columns() const override {
+    return {{"lost_updates", "1",
+             "update elements that were nonzero but left the fp32 weight unchanged (role U)",
+             true}};
+  }
   void update(std::span<Parameter* const> params, const UpdateContext& c) override {
+    if (!c.recorder) {
+      sgd_step(params, options_, c.lr, c.grad_multiplier, c.pool);
+      return;
+    }
+    std::vector<std::vector<float>> before;
+    for (const Parameter* p : params) before.push_back(p->value.data);
     sgd_step(params, options_, c.lr, c.grad_multiplier, c.pool);
+    for (std::size_t i = 0; i < params.size(); ++i)
+      record_update(*params[i], before[i], c.lr, *c.recorder);
   }
 
  private:

@@ -5,8 +5,9 @@
 //   /steps    every step: loss, accuracy (of the training batch), learning rate, loss scale (the
 //             one the step used), skipped; extra columns test_loss and test_accuracy (on each
 //             epoch's last step) and loss_scale_tracker (the scaler's growth counter)
-//   /tensors/<layer>/<role>  every record_every-th step, each conversion (Layer::convert) and the
-//             logits ("logits"/"A")
+//   /tensors/<layer>/<role>  every record_every-th step, each conversion (Layer::convert), the
+//             logits ("logits"/"A") and each parameter's update (role "U"), or what the
+//             scheme's own learner records
 //   /summary  test_accuracy, test_loss, steps, skipped_steps, final_loss_scale, seconds,
 //             train_seconds, images_per_second, threads
 // Results -- weights, every trace column -- are the same bits for any thread count.

@@ -180,6 +180,33 @@ TEST(Training, TraceHoldsTheRun) {
   EXPECT_EQ(std::get<std::int64_t>(summary.at("steps")), r.steps);
 }
 
+// Role U: the update SGD applies. With a learning rate far below half an ulp of every weight,
+// every nonzero update is lost; with the usual one, almost none is.
+TEST(Training, TraceRecordsLostUpdates) {
+  const TempDir dir;
+  const data::Split split = synthetic("1x28x28", 64, 32);
+  for (const double lr : {1e-12, 0.05}) {
+    TrainConfig c = tiny_config(dir / "updates.h5");
+    c.epochs = 1;
+    c.lr = lr;
+    Trainer(c, split).run();
+    const traces::TraceReader reader(dir / "updates.h5");
+    for (const char* role : {"U", "U.bias"}) {
+      const std::string group = traces::tensor_group("fc1", role);
+      ASSERT_EQ(reader.rows(group), 1u) << role;  // steps 0 and 1, recorded every 2
+      const std::int64_t elements = reader.read_int64(group, "elements")[0];
+      EXPECT_EQ(elements, std::string(role) == "U" ? 400 * 120 : 120);
+      const std::int64_t lost = reader.read_int64(group, "lost_updates")[0];
+      const std::int64_t zero = reader.read_int64(group, "zero")[0];
+      if (lr < 1e-6)
+        EXPECT_EQ(lost, elements - zero) << role;
+      else
+        EXPECT_LT(lost, elements / 100) << role;
+      EXPECT_GT(reader.read_float64(group, "max_abs")[0], 0) << role;
+    }
+  }
+}
+
 TEST(Training, Fp16MixedSkipsOverflowedSteps) {
   const TempDir dir;
   const data::Split split = synthetic("1x28x28", 256, 64);
