@@ -15,7 +15,7 @@ packages=(
   dataset-fashion-mnist
   # notebooks and trace analysis (Debian's python3 at /usr/bin/python3)
   python3 python3-h5py python3-numpy python3-matplotlib python3-pandas python3-xarray python3-h5netcdf
-  jupyter-nbconvert python3-ipykernel
+  jupyter-nbconvert python3-ipykernel jupyter-notebook
 )
 missing=()
 for p in "${packages[@]}"; do
