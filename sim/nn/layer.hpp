@@ -80,6 +80,7 @@ struct Pass {
   bool training = true;
   std::uint64_t step = 0;        // numbers dropout masks and stochastic-rounding draws
   std::uint64_t epoch = 0;       // for schemes whose quantizers follow an epoch schedule
+  std::uint64_t total_steps = 0;  // the run's optimizer steps (0: unknown, as in evaluation)
   std::uint64_t seed = 0;        // the run's seed
   Recorder* recorder = nullptr;  // set in the steps whose conversions are recorded
 };

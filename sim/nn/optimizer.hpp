@@ -29,7 +29,8 @@ struct UpdateContext {
   float lr = 0;               // the schedule's learning rate of this step
   float grad_multiplier = 1;  // undoes the loss scale (1/S)
   std::uint64_t step = 0, epoch = 0;
-  Recorder* recorder = nullptr;  // set in the steps whose tensors are recorded
+  std::uint64_t total_steps = 0;  // the run's optimizer steps
+  Recorder* recorder = nullptr;   // set in the steps whose tensors are recorded
 };
 
 // Updates the master weights from their gradients once per step. SGD unless a scheme brings its
@@ -40,6 +41,9 @@ class Optimizer {
   virtual std::string describe() const = 0;  // for /config
   // Extra tensor columns it records (role U rows through the context's recorder).
   virtual std::vector<StatColumn> columns() const { return {}; }
+  // Called once before the first step, with the initial master weights (a scheme may store them
+  // on its grid).
+  virtual void start(std::span<Parameter* const> params) { (void)params; }
   virtual void update(std::span<Parameter* const> params, const UpdateContext& context) = 0;
 };
 

@@ -82,6 +82,7 @@ struct QuantContext {
   ThreadPool& pool;
   std::uint64_t step = 0;         // the optimizer step (0-based)
   std::uint64_t epoch = 0;        // the epoch (0-based)
+  std::uint64_t total_steps = 0;  // the run's optimizer steps (0: unknown, as in evaluation)
   bool training = true;           // false in evaluation passes (no state updates)
   std::uint64_t first_index = 0;  // numbers the first element for stochastic rounding
   std::uint32_t stream = 0;       // the tensor's own random stream

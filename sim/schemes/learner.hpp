@@ -21,6 +21,7 @@ using ConfigEntries = std::vector<std::pair<std::string, std::string>>;
 struct StepContext {
   nn::ThreadPool& pool;
   std::uint64_t step = 0, epoch = 0;  // 0-based
+  std::uint64_t total_steps = 0;      // the run's optimizer steps
   double lr = 0;                      // the configured schedule's learning rate for this step
   std::uint64_t seed = 0;             // the run's seed
   nn::Recorder* recorder = nullptr;   // set in the steps whose tensors are recorded

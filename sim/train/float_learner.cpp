@@ -21,6 +21,7 @@ class FloatLearner final : public schemes::Learner {
         scaler_(scheme.loss_scaling()),
         optimizer_(scheme.optimizer(settings.sgd)),
         params_(model_.parameters()) {
+    optimizer_->start(params_);
     entries_.emplace_back("scheme.optimizer", optimizer_->describe());
     for (nn::StatColumn& column : optimizer_->columns()) tensor_columns_.push_back(column);
   }
@@ -40,6 +41,7 @@ class FloatLearner final : public schemes::Learner {
                   .training = true,
                   .step = c.step,
                   .epoch = c.epoch,
+                  .total_steps = c.total_steps,
                   .seed = c.seed,
                   .recorder = c.recorder};
     forward(images, pass);
@@ -56,6 +58,7 @@ class FloatLearner final : public schemes::Learner {
                                    .grad_multiplier = float(1.0 / outcome.loss_scale),
                                    .step = c.step,
                                    .epoch = c.epoch,
+                                   .total_steps = c.total_steps,
                                    .recorder = c.recorder});
     outcome.extras = {{"loss_scale_tracker", scaler_.growth_tracker()}};
     return outcome;
@@ -80,6 +83,7 @@ class FloatLearner final : public schemes::Learner {
     const nn::QuantContext context{.pool = pass.pool,
                                    .step = pass.step,
                                    .epoch = pass.epoch,
+                                   .total_steps = pass.total_steps,
                                    .training = pass.training,
                                    .first_index = pass.step << kStepIndexShift};
     nn::convert(logits_spec_, logits_, context, pass.recorder ? &stats : nullptr);

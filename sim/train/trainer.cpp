@@ -180,6 +180,7 @@ TrainResult Trainer::run(TrainObserver* observer) {
                                 {.pool = s.pool,
                                  .step = std::uint64_t(s.step),
                                  .epoch = std::uint64_t(epoch),
+                                 .total_steps = std::uint64_t(per_epoch * c.epochs),
                                  .lr = schedule.at(s.step),
                                  .seed = c.seed,
                                  .recorder = record ? &rows : nullptr});
