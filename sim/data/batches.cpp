@@ -68,9 +68,13 @@ void Batches::start_epoch(std::uint64_t epoch) {
   }
 }
 
+std::size_t batches_per_epoch(std::size_t samples, const BatchOptions& options) {
+  const std::size_t b = options.batch_size;
+  return options.drop_last ? samples / b : (samples + b - 1) / b;
+}
+
 std::size_t Batches::batches_per_epoch() const {
-  const std::size_t n = data_.size(), b = options_.batch_size;
-  return options_.drop_last ? n / b : (n + b - 1) / b;
+  return data::batches_per_epoch(data_.size(), options_);
 }
 
 std::optional<Batch> Batches::next() {

@@ -22,6 +22,9 @@ struct BatchOptions {
   std::uint64_t seed = 0;
 };
 
+// Batches in an epoch of `samples` samples.
+std::size_t batches_per_epoch(std::size_t samples, const BatchOptions& options);
+
 // A view of the current batch; valid until the next call to next() or start_epoch().
 struct Batch {
   Shape shape;

@@ -7,6 +7,7 @@
 #include <span>
 #include <string>
 
+#include "reference/gemm.hpp"
 #include "sim/nn/quant.hpp"
 
 namespace lpsim::nn {
@@ -27,6 +28,19 @@ struct ConvGeometry {
   }
   bool is_pointwise() const { return kernel == 1 && stride == 1 && pad == 0; }
 };
+
+// The same geometry as the kernels' and the reference's plain description.
+inline Conv2dShape to_conv2d_shape(const ConvGeometry& g) {
+  return {.batch = g.batch,
+          .channels = g.channels,
+          .height = g.height,
+          .width = g.width,
+          .filters = g.filters,
+          .kernel_h = g.kernel,
+          .kernel_w = g.kernel,
+          .stride = g.stride,
+          .pad = g.pad};
+}
 
 // Activations NCHW, weights KCRS, all row-major floats (outputs overwritten). The inputs are
 // already in the scheme's representation; an engine must not modify them.

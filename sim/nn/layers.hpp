@@ -64,6 +64,11 @@ class Conv2d final : public Layer {
 
   Parameter weight, bias;  // bias is empty without one
   int fan_in() const { return in_channels_ * kernel_ * kernel_; }
+  int in_channels() const { return in_channels_; }
+  int out_channels() const { return out_channels_; }
+  int kernel() const { return kernel_; }
+  int stride() const { return stride_; }
+  int pad() const { return pad_; }
 
  private:
   Conv2d(std::string name, LayerKind kind, int in_channels, int out_channels, int kernel,
@@ -75,9 +80,12 @@ class Conv2d final : public Layer {
       bias_used_;  // as the GEMMs and the bias add read them
 };
 
-// Batch normalisation over N, H, W per channel, computed in fp32 with double sums; gamma and beta
-// in the (BN, forward) representation. Running statistics (momentum 0.1, unbiased variance, as
-// PyTorch) normalise in evaluation.
+// Batch normalisation over N, H, W per channel, computed in fp32 with double sums. gamma,
+// beta, the mean and std = sqrt(var + eps) it normalises with and x-hat take the (BN, forward)
+// representation (parts "gamma", "beta", "mean", "std", "xhat"); 1/std is rounded once to fp32
+// from the exact std unless the conversion changed the std. The backward pass uses the
+// converted statistics and gamma; x-hat's conversion is straight-through. Running statistics
+// (momentum 0.1, unbiased variance, as PyTorch) normalise in evaluation.
 class BatchNorm2d final : public Layer {
  public:
   BatchNorm2d(std::string name, int channels, float eps = 1e-5f, float momentum = 0.1f);
@@ -94,6 +102,7 @@ class BatchNorm2d final : public Layer {
   float eps_, momentum_;
   std::vector<float> mean_, inv_std_;  // of the last training batch
   QTensor gamma_used_, beta_used_;
+  Tensor xhat_;  // x-hat as converted (training), for gamma's gradient
 };
 
 class ReLU final : public Layer {
@@ -108,6 +117,8 @@ class ReLU final : public Layer {
 class MaxPool2d final : public Layer {
  public:
   MaxPool2d(std::string name, int kernel, int stride);
+  int kernel() const { return kernel_; }
+  int stride() const { return stride_; }
   Dims output_dims(const Dims& input) const override;
   void forward(const QTensor& x, Tensor& y, Pass& pass) override;
   void backward(const QTensor& x, QTensor& dy, Tensor* dx, Pass& pass) override;
@@ -134,6 +145,7 @@ class AvgPool2d final : public Layer {
 class Dropout final : public Layer {
  public:
   Dropout(std::string name, float p);
+  float p() const { return p_; }
   Dims output_dims(const Dims& input) const override { return input; }
   void forward(const QTensor& x, Tensor& y, Pass& pass) override;
   void backward(const QTensor& x, QTensor& dy, Tensor* dx, Pass& pass) override;

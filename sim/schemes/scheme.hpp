@@ -45,6 +45,7 @@ struct LearnerSettings {
   nn::Model& model;  // built and initialised from the run's seed
   nn::SgdOptions sgd;
   std::uint64_t seed = 0;
+  std::int64_t epochs = 1, steps_per_epoch = 1;  // the run's length
 };
 
 class Scheme {

@@ -47,6 +47,10 @@ traces::ColumnSpec column_spec(const nn::StatColumn& c) {
           .description = c.description};
 }
 
+data::BatchOptions training_batches(const TrainConfig& c) {
+  return {.batch_size = std::size_t(c.batch), .drop_last = false, .shuffle = true, .seed = c.seed};
+}
+
 template <class F>
 auto as_config_error(F&& f) {
   try {
@@ -87,7 +91,10 @@ struct Trainer::State {
               .model = model,
               .sgd = {.momentum = float(config.momentum),
                       .weight_decay = float(config.weight_decay)},
-              .seed = config.seed};
+              .seed = config.seed,
+              .epochs = config.epochs,
+              .steps_per_epoch = std::int64_t(data::batches_per_epoch(
+                  data.train.size(), training_batches(config)))};
           std::unique_ptr<schemes::Learner> own = scheme->learner(settings);
           return own ? std::move(own) : make_float_learner(*scheme, settings);
         })) {}
@@ -152,9 +159,7 @@ TrainResult Trainer::run(TrainObserver* observer) {
   for (const nn::StatColumn& column : s.learner->tensor_columns())
     writer.declare_tensor_column(column_spec(column));
 
-  data::Batches batches(
-      s.data.train,
-      {.batch_size = std::size_t(c.batch), .drop_last = false, .shuffle = true, .seed = c.seed});
+  data::Batches batches(s.data.train, training_batches(c));
   const std::int64_t per_epoch = std::int64_t(batches.batches_per_epoch());
   nn::Schedule schedule{.base_lr = c.lr,
                         .gamma = c.lr_gamma,
