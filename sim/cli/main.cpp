@@ -5,6 +5,7 @@
 
 #include "sim/cli/commands.hpp"
 #include "sim/cli/kernel_commands.hpp"
+#include "sim/cli/sweep_command.hpp"
 #include "sim/cli/train_command.hpp"
 
 namespace {
@@ -89,6 +90,7 @@ int main(int argc, char** argv) {
 
   lpsim::add_kernel_commands(app);  // their callbacks run inside app.parse()
   lpsim::add_train_command(app);
+  lpsim::add_sweep_command(app);
 
   try {
     app.parse(argc, argv);

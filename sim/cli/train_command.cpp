@@ -94,7 +94,10 @@ void add_train_command(CLI::App& app) {
       "and a [scheme_options] table. The last line printed is\n"
       "`final: test_accuracy=... test_loss=... steps=... seconds=... images_per_second=...`.");
   cmd->add_option("--config", o.config_file, "TOML file of options");
-  bind_option(*cmd, o, "--scheme", &TrainConfig::scheme, "fp32, fp16-mixed or dfp16");
+  std::string schemes;
+  for (std::string_view name : schemes::scheme_names())
+    schemes += (schemes.empty() ? "" : " ") + std::string(name);
+  bind_option(*cmd, o, "--scheme", &TrainConfig::scheme, "one of: " + schemes);
   bind_option(*cmd, o, "--model", &TrainConfig::model, "mlp, lenet5, vgg-small or resnet20");
   bind_option(*cmd, o, "--data", &TrainConfig::data,
               "fashion-mnist[:DIR], mnist:DIR, cifar10:DIR or synthetic[:CxHxW]");

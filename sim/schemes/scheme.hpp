@@ -72,7 +72,8 @@ class Scheme {
   }
 };
 
-std::span<const std::string_view> scheme_names();  // fp32, fp16-mixed, dfp16
+// The built-in schemes: fp32, fp16-mixed, dfp16, fp8-delayed, mx, wageubn-8 or niti-int8.
+std::span<const std::string_view> scheme_names();
 
 // Throws std::invalid_argument (one line) for an unknown scheme, an option the scheme does not
 // take, or a bad option value. `seed` keys stochastic rounding.

@@ -29,33 +29,37 @@ std::string number_text(double v) {
 // One TOML key: how to store its value, and what type it must have.
 struct Field {
   std::string_view key;
-  std::string_view type;                                       // for the error message
-  std::function<bool(const toml::node&, TrainConfig&)> store;  // false: wrong type
+  std::string_view type;                                      // for the error message
+  std::function<bool(const TomlValue&, TrainConfig&)> store;  // false: wrong type
 };
 
 template <class T>
 Field integer_field(std::string_view key, T TrainConfig::*member) {
-  return {key, "an integer", [member](const toml::node& n, TrainConfig& c) {
-            const auto v = n.value_exact<std::int64_t>();
-            if (!v || (std::is_unsigned_v<T> && *v < 0)) return false;
-            c.*member = T(*v);
+  return {key, "an integer", [member](const TomlValue& v, TrainConfig& c) {
+            const auto* i = std::get_if<std::int64_t>(&v);
+            if (!i || (std::is_unsigned_v<T> && *i < 0)) return false;
+            c.*member = T(*i);
             return true;
           }};
 }
 
 Field number_field(std::string_view key, double TrainConfig::*member) {
-  return {key, "a number", [member](const toml::node& n, TrainConfig& c) {
-            if (!n.is_number()) return false;
-            c.*member = *n.value<double>();
+  return {key, "a number", [member](const TomlValue& v, TrainConfig& c) {
+            if (const auto* i = std::get_if<std::int64_t>(&v))
+              c.*member = double(*i);
+            else if (const auto* d = std::get_if<double>(&v))
+              c.*member = *d;
+            else
+              return false;
             return true;
           }};
 }
 
 Field string_field(std::string_view key, std::string TrainConfig::*member) {
-  return {key, "a string", [member](const toml::node& n, TrainConfig& c) {
-            const auto v = n.value_exact<std::string>();
-            if (!v) return false;
-            c.*member = *v;
+  return {key, "a string", [member](const TomlValue& v, TrainConfig& c) {
+            const auto* s = std::get_if<std::string>(&v);
+            if (!s) return false;
+            c.*member = *s;
             return true;
           }};
 }
@@ -91,7 +95,33 @@ std::string where(const std::filesystem::path& file, const toml::node& n) {
   return file.string() + ":" + std::to_string(n.source().begin.line) + ": ";
 }
 
+// Runs `store`, prefixing a ConfigError it throws with "FILE:LINE: " of `node`.
+void at(const std::filesystem::path& file, const toml::node& node,
+        const std::function<void()>& store) {
+  try {
+    store();
+  } catch (const ConfigError& e) {
+    throw ConfigError(where(file, node) + e.what());
+  }
+}
+
 }  // namespace
+
+void set_toml_key(TrainConfig& config, std::string_view key, const TomlValue& value) {
+  const auto& all = fields();
+  const auto field =
+      std::find_if(all.begin(), all.end(), [&](const Field& f) { return f.key == key; });
+  if (field == all.end()) throw ConfigError("unknown key \"" + std::string(key) + "\"");
+  if (!field->store(value, config))
+    throw ConfigError("\"" + std::string(key) + "\" must be " + std::string(field->type));
+}
+
+std::string scheme_option_text(std::string_view key, const TomlValue& value) {
+  if (const auto* s = std::get_if<std::string>(&value)) return *s;
+  if (const auto* i = std::get_if<std::int64_t>(&value)) return std::to_string(*i);
+  if (const auto* d = std::get_if<double>(&value)) return number_text(*d);
+  throw ConfigError("scheme option \"" + std::string(key) + "\" must be a string or a number");
+}
 
 void read_toml(const std::filesystem::path& file, TrainConfig& config) {
   if (!std::filesystem::is_regular_file(file)) throw ConfigError(file.string() + ": no such file");
@@ -103,31 +133,18 @@ void read_toml(const std::filesystem::path& file, TrainConfig& config) {
                       std::string(e.description()));
   }
   for (const auto& [key, node] : root) {
-    if (key.str() == kSchemeOptionsTable) {
-      const toml::table* table = node.as_table();
-      if (!table)
-        throw ConfigError(where(file, node) + "\"" + std::string(key.str()) + "\" must be a table");
-      for (const auto& [option, value] : *table) {
-        if (const auto s = value.value_exact<std::string>())
-          config.scheme_options[std::string(option.str())] = *s;
-        else if (const auto i = value.value_exact<std::int64_t>())
-          config.scheme_options[std::string(option.str())] = std::to_string(*i);
-        else if (const auto d = value.value_exact<double>())
-          config.scheme_options[std::string(option.str())] = number_text(*d);
-        else
-          throw ConfigError(where(file, value) + "scheme option \"" + std::string(option.str()) +
-                            "\" must be a string or a number");
-      }
+    if (key.str() != kSchemeOptionsTable) {
+      at(file, node, [&] { set_toml_key(config, key.str(), toml_value(node)); });
       continue;
     }
-    const auto& all = fields();
-    const auto field =
-        std::find_if(all.begin(), all.end(), [&](const Field& f) { return f.key == key.str(); });
-    if (field == all.end())
-      throw ConfigError(where(file, node) + "unknown key \"" + std::string(key.str()) + "\"");
-    if (!field->store(node, config))
-      throw ConfigError(where(file, node) + "\"" + std::string(key.str()) + "\" must be " +
-                        std::string(field->type));
+    const toml::table* table = node.as_table();
+    if (!table)
+      throw ConfigError(where(file, node) + "\"" + std::string(key.str()) + "\" must be a table");
+    for (const auto& [option, value] : *table)
+      at(file, value, [&] {
+        config.scheme_options[std::string(option.str())] =
+            scheme_option_text(option.str(), toml_value(value));
+      });
   }
 }
 
@@ -172,21 +189,23 @@ void validate(const TrainConfig& c) {
 }
 
 schemes::ConfigEntries config_entries(const TrainConfig& c) {
-  return {{"scheme", c.scheme},
-          {"model", c.model},
-          {"data", c.data},
-          {"epochs", std::to_string(c.epochs)},
-          {"batch", std::to_string(c.batch)},
-          {"lr", number_text(c.lr)},
-          {"momentum", number_text(c.momentum)},
-          {"weight_decay", number_text(c.weight_decay)},
-          {"schedule", c.schedule},
-          {"lr_step_epochs", std::to_string(c.lr_step_epochs)},
-          {"lr_gamma", number_text(c.lr_gamma)},
-          {"record_every", std::to_string(c.record_every)},
-          {"limit_train", std::to_string(c.limit_train)},
-          {"limit_test", std::to_string(c.limit_test)},
-          {"eval_batch", std::to_string(c.eval_batch)}};
+  schemes::ConfigEntries entries = {{"scheme", c.scheme},
+                                    {"model", c.model},
+                                    {"data", c.data},
+                                    {"epochs", std::to_string(c.epochs)},
+                                    {"batch", std::to_string(c.batch)},
+                                    {"lr", number_text(c.lr)},
+                                    {"momentum", number_text(c.momentum)},
+                                    {"weight_decay", number_text(c.weight_decay)},
+                                    {"schedule", c.schedule},
+                                    {"lr_step_epochs", std::to_string(c.lr_step_epochs)},
+                                    {"lr_gamma", number_text(c.lr_gamma)},
+                                    {"record_every", std::to_string(c.record_every)},
+                                    {"limit_train", std::to_string(c.limit_train)},
+                                    {"limit_test", std::to_string(c.limit_test)},
+                                    {"eval_batch", std::to_string(c.eval_batch)}};
+  entries.insert(entries.end(), c.labels.begin(), c.labels.end());
+  return entries;
 }
 
 }  // namespace lpsim::train

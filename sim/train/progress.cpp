@@ -1,6 +1,7 @@
 #include "sim/train/progress.hpp"
 
 #include <cmath>
+#include <cstdarg>
 #include <cstdio>
 #include <ostream>
 
@@ -10,13 +11,6 @@ namespace {
 
 constexpr int kLinesPerEpoch = 4;
 constexpr int kBarWidth = 24;
-constexpr auto kRedrawInterval = std::chrono::milliseconds(100);
-
-std::string format(const char* fmt, auto... args) {
-  char buffer[256];
-  std::snprintf(buffer, sizeof buffer, fmt, args...);
-  return buffer;
-}
 
 double eta_seconds(const StepReport& r) {
   return r.step > 0 ? r.train_seconds / double(r.step) * double(r.total_steps - r.step) : 0;
@@ -28,10 +22,30 @@ double images_per_second(const StepReport& r) {
 
 }  // namespace
 
+std::string printf_text(const char* format, ...) {
+  char buffer[256];
+  std::va_list args;
+  va_start(args, format);
+  std::vsnprintf(buffer, sizeof buffer, format, args);
+  va_end(args);
+  return buffer;
+}
+
+bool StatusLine::due(bool force) const {
+  return force || std::chrono::steady_clock::now() - last_draw_ >= kInterval;
+}
+
+void StatusLine::draw(const std::string& text) {
+  last_draw_ = std::chrono::steady_clock::now();
+  out_ << "\r\x1b[K" << text << std::flush;
+}
+
+void StatusLine::clear() { out_ << "\r\x1b[K"; }
+
 std::string clock_text(double seconds) {
   const long total = std::lround(std::max(0.0, seconds));
   const long h = total / 3600, m = total / 60 % 60, s = total % 60;
-  return h > 0 ? format("%ld:%02ld:%02ld", h, m, s) : format("%ld:%02ld", m, s);
+  return h > 0 ? printf_text("%ld:%02ld:%02ld", h, m, s) : printf_text("%ld:%02ld", m, s);
 }
 
 void ProgressPrinter::on_step(const StepReport& r) {
@@ -42,22 +56,20 @@ void ProgressPrinter::on_step(const StepReport& r) {
   const double loss = window_loss_ / double(window_steps_),
                accuracy = window_accuracy_ / double(window_steps_);
   if (terminal_) {
-    const auto now = std::chrono::steady_clock::now();
-    if (now - last_draw_ < kRedrawInterval && r.step != r.total_steps) return;
-    last_draw_ = now;
-    const int filled = int(double(kBarWidth) * double(r.step) / double(r.total_steps));
-    out_ << "\r\x1b[K[" << std::string(std::size_t(filled), '#')
-         << std::string(std::size_t(kBarWidth - filled), '.') << "] "
-         << format("%lld/%lld epoch %lld/%lld loss %.4f acc %.4f %.0f img/s ETA %s",
-                   (long long)r.step, (long long)r.total_steps, (long long)r.epoch,
-                   (long long)r.epochs, loss, accuracy, images_per_second(r),
-                   clock_text(eta_seconds(r)).c_str())
-         << std::flush;
+    if (!status_.due(r.step == r.total_steps)) return;
+    const auto filled = std::size_t(double(kBarWidth) * double(r.step) / double(r.total_steps));
+    std::string bar(kBarWidth, '.');
+    bar.replace(0, filled, filled, '#');
+    status_.draw("[" + bar + "] " +
+                 printf_text("%lld/%lld epoch %lld/%lld loss %.4f acc %.4f %.0f img/s ETA %s",
+                             (long long)r.step, (long long)r.total_steps, (long long)r.epoch,
+                             (long long)r.epochs, loss, accuracy, images_per_second(r),
+                             clock_text(eta_seconds(r)).c_str()));
   } else {
     const std::int64_t interval = std::max<std::int64_t>(1, per_epoch / kLinesPerEpoch);
     const std::int64_t in_epoch = r.step - (r.epoch - 1) * per_epoch;
     if (in_epoch % interval != 0 || in_epoch == per_epoch) return;
-    out_ << format(
+    out_ << printf_text(
                 "step %lld/%lld epoch %lld/%lld loss=%.4f accuracy=%.4f lr=%.5g loss_scale=%g "
                 "images_per_second=%.0f eta=%s",
                 (long long)r.step, (long long)r.total_steps, (long long)r.epoch,
@@ -73,8 +85,8 @@ void ProgressPrinter::on_step(const StepReport& r) {
 void ProgressPrinter::on_epoch(const EpochReport& r) {
   window_loss_ = window_accuracy_ = 0;
   window_steps_ = 0;
-  if (terminal_) out_ << "\r\x1b[K";
-  out_ << format(
+  if (terminal_) status_.clear();
+  out_ << printf_text(
               "epoch %lld/%lld: train_loss=%.4f train_accuracy=%.4f test_loss=%.4f "
               "test_accuracy=%.4f "
               "skipped_steps=%lld loss_scale=%g seconds=%.1f",
@@ -85,7 +97,7 @@ void ProgressPrinter::on_epoch(const EpochReport& r) {
 }
 
 std::string final_line(const TrainResult& r) {
-  return format(
+  return printf_text(
       "final: test_accuracy=%.4f test_loss=%.4f steps=%lld seconds=%.1f images_per_second=%.0f",
       r.test_accuracy, r.test_loss, (long long)r.steps, r.seconds, r.images_per_second);
 }

@@ -26,7 +26,7 @@ run '' train --model resnet50
 expect_error "unknown model" 2 'unknown model "resnet50" (expected mlp, lenet5, vgg-small or resnet20)'
 
 run '' train --scheme bf16
-expect_error "unknown scheme" 2 'unknown scheme "bf16" (expected fp32, fp16-mixed or dfp16)'
+expect_error "unknown scheme" 2 'unknown scheme "bf16" (expected fp32, fp16-mixed, dfp16, fp8-delayed, mx, wageubn-8 or niti-int8)'
 
 run '' train --loss-scale apex
 expect_error "scheme option the scheme lacks" 2 'scheme fp32 has no option "loss_scale" (it takes engine)'

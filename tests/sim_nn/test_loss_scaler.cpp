@@ -149,7 +149,9 @@ TEST(Fp16MixedOptions, Errors) {
             "tensorflow)");
   EXPECT_EQ(scheme_error("fp16-mixed", {{"rounding", "niti-psr"}}),
             "fp16-mixed option rounding: \"niti-psr\" is not a float rounding mode");
-  EXPECT_EQ(scheme_error("bf16", {}), "unknown scheme \"bf16\" (expected fp32, fp16-mixed or dfp16)");
+  EXPECT_EQ(scheme_error("bf16", {}),
+            "unknown scheme \"bf16\" (expected fp32, fp16-mixed, dfp16, fp8-delayed, mx, wageubn-8 "
+            "or niti-int8)");
 }
 
 }  // namespace
