@@ -109,11 +109,16 @@ std::vector<fast::VerifyCase> selected_cases(const VerifyOptions& o) {
   return fast::standard_cases(selection);
 }
 
+// Column widths of the verify table: the longest kernel name and accumulator text fit with a space.
+constexpr int kKernelWidth = 33, kAccWidth = 40;
+constexpr int kCaseWidth = 14 + 22 + 8 + 5 + kAccWidth;  // op, shape, fill, seed, accumulator
+
 void run_verify(const VerifyOptions& o) {
   const std::vector<fast::VerifyCase> cases = selected_cases(o);
   std::ostream& out = std::cout;
-  out << std::left << std::setw(30) << "kernel" << std::setw(14) << "op" << std::setw(22) << "shape"
-      << std::setw(8) << "fill" << std::setw(5) << "seed" << std::setw(36) << "accumulator"
+  out << std::left << std::setw(kKernelWidth) << "kernel" << std::setw(14) << "op" << std::setw(22)
+      << "shape" << std::setw(8) << "fill" << std::setw(5) << "seed" << std::setw(kAccWidth)
+      << "accumulator"
       << std::setw(10) << "result" << std::right << std::setw(7) << "wraps" << std::setw(7)
       << "sats"
       << "  detail\n";
@@ -130,13 +135,15 @@ void run_verify(const VerifyOptions& o) {
     ++counts[r.verdict];
     if (r.verdict == Verdict::skipped) {
       if (skipped[c.kernel]++ == 0)
-        out << std::left << std::setw(30) << c.kernel << std::setw(85) << "(every case)"
+        out << std::left << std::setw(kKernelWidth) << c.kernel << std::setw(kCaseWidth)
+            << "(every case)"
             << "SKIPPED   " << r.detail << '\n';
       continue;
     }
-    out << std::left << std::setw(30) << c.kernel << std::setw(14) << fast::to_string(c.op)
-        << std::setw(22) << fast::shape_text(c) << std::setw(8) << fast::to_string(c.fill)
-        << std::setw(5) << c.seed << std::setw(36) << to_string(c.acc) << std::setw(10)
+    out << std::left << std::setw(kKernelWidth) << c.kernel << std::setw(14)
+        << fast::to_string(c.op) << std::setw(22) << fast::shape_text(c) << std::setw(8)
+        << fast::to_string(c.fill) << std::setw(5) << c.seed << std::setw(kAccWidth)
+        << to_string(c.acc) << std::setw(10)
         << fast::to_string(r.verdict) << std::right << std::setw(7) << r.wraps << std::setw(7)
         << r.saturations;
     if (r.verdict != Verdict::pass)
