@@ -14,5 +14,9 @@ std::shared_ptr<const nn::GemmEngine> fp32_engine_option(OptionReader& options);
 std::unique_ptr<Scheme> make_fp32(OptionReader& options);
 std::unique_ptr<Scheme> make_fp16_mixed(OptionReader& options, std::uint64_t seed);
 std::unique_ptr<Scheme> make_dfp16(OptionReader& options, std::uint64_t seed);
+std::unique_ptr<Scheme> make_wageubn_8(OptionReader& options, std::uint64_t seed);
+std::unique_ptr<Scheme> make_fp8_delayed(OptionReader& options, std::uint64_t seed);
+std::unique_ptr<Scheme> make_mx(OptionReader& options, std::uint64_t seed);
+std::unique_ptr<Scheme> make_niti_int8(OptionReader& options, std::uint64_t seed);
 
 }  // namespace lpsim::schemes

@@ -1,6 +1,8 @@
 #include "sim/schemes/scheme.hpp"
 
 #include <algorithm>
+#include <array>
+#include <iterator>
 #include <stdexcept>
 
 #include "sim/schemes/builtin.hpp"
@@ -8,24 +10,45 @@
 namespace lpsim::schemes {
 
 namespace {
-constexpr std::string_view kNames[] = {"fp32", "fp16-mixed", "dfp16"};
-}
+
+struct Builtin {
+  std::string_view name;
+  std::unique_ptr<Scheme> (*make)(OptionReader&, std::uint64_t seed);
+};
+constexpr Builtin kBuiltins[] = {
+    {"fp32", [](OptionReader& o, std::uint64_t) { return make_fp32(o); }},
+    {"fp16-mixed", make_fp16_mixed},
+    {"dfp16", make_dfp16},
+    {"fp8-delayed", make_fp8_delayed},
+    {"mx", make_mx},
+    {"wageubn-8", make_wageubn_8},
+    {"niti-int8", make_niti_int8},
+};
+
+constexpr auto kNames = [] {
+  std::array<std::string_view, std::size(kBuiltins)> names;
+  for (std::size_t i = 0; i < names.size(); ++i) names[i] = kBuiltins[i].name;
+  return names;
+}();
+
+}  // namespace
 
 std::span<const std::string_view> scheme_names() { return kNames; }
 
 std::unique_ptr<Scheme> make_scheme(std::string_view name, const SchemeOptions& options,
                                     std::uint64_t seed) {
+  const auto builtin = std::find_if(std::begin(kBuiltins), std::end(kBuiltins),
+                                    [&](const Builtin& b) { return b.name == name; });
+  if (builtin == std::end(kBuiltins)) {
+    std::string expected;
+    for (std::size_t i = 0; i < kNames.size(); ++i)
+      expected += std::string(i == 0 ? "" : i + 1 == kNames.size() ? " or " : ", ") +
+                  std::string(kNames[i]);
+    throw std::invalid_argument("unknown scheme \"" + std::string(name) + "\" (expected " +
+                                expected + ")");
+  }
   OptionReader reader{std::string(name), options};
-  std::unique_ptr<Scheme> scheme;
-  if (name == "fp32")
-    scheme = make_fp32(reader);
-  else if (name == "fp16-mixed")
-    scheme = make_fp16_mixed(reader, seed);
-  else if (name == "dfp16")
-    scheme = make_dfp16(reader, seed);
-  else
-    throw std::invalid_argument("unknown scheme \"" + std::string(name) +
-                                "\" (expected fp32, fp16-mixed or dfp16)");
+  std::unique_ptr<Scheme> scheme = builtin->make(reader, seed);
   reader.finish();
   return scheme;
 }
