@@ -3,22 +3,37 @@
 // activations and errors return to int8 by act_calc / err_calc, the loss error comes from NITI's
 // integer cross-entropy backward, and the weights take integer steps of at most ~2^mu (the
 // gradient bit width mu replaces the learning rate). The network, its rounding and its products
-// are in sim/schemes/niti/; this file reads the options, runs the steps and records the trace.
+// are in sim/schemes/niti/ (no floating point there: see niti/float_boundary.hpp); this file reads
+// the options, runs the steps and records the trace. The model's biases are not used (NITI has
+// none); models with batch norm or residual blocks are rejected.
 //
-// Options (defaults are NITI's code at HEAD, SCHEMES.md "Ambiguities" 4-8):
+// Options (defaults are NITI's code at HEAD, except the loss, whose integer 2020 version issue 6
+// asks for; SCHEMES.md "Ambiguities" 4-8):
 //   variant      head: act/err RoundShift, gradients PstoShift; 2020: PstoShift everywhere and a
 //                shift of 1 becomes 2 (commit 0443b17)
 //   loss         int: the integer cross-entropy backward (2020, `//`); float-div: HEAD's, whose
 //                true division computes in float32
 //   division     trunc (PyTorch 1.7, NITI's Dockerfile) or floor (PyTorch >= 1.13) for every `//`
 //   mu_schedule  epoch:mu pairs, e.g. 0:5,100:4,150:3 (NITI's 200-epoch VGG); the default,
-//                0:5,1:4,2:3,3:2,4:1, is NITI's 5, 4, 3 continued to 2 and 1, one value per epoch of
-//                lpsim's 5-epoch runs (docs/results.md compares schedules)
+//                0:5,1:4,2:3,3:2,4:1, is NITI's 5, 4, 3 continued to 2 and 1, one value per epoch
+//                of lpsim's 5-epoch runs (docs/results.md compares schedules)
 //   conv_acc     the convolutions' accumulator (default acc:int32:sat:group=16:fp32-epilogue:
 //                CUTLASS's saturating MMA and float epilogue)
 //   linear_acc   the fully connected layers' (default acc:int32:wrap: cuBLAS)
 // The run's learning rate, momentum and weight decay are not used (NITI has none); the trace's
 // learning_rate column is 0 and the step's mu is a column of its own.
+//
+// Trace (SCHEMES.md §2 "Per-step trace"), per conv and linear layer:
+//   A  act_calc of the forward product: the layer's output activations (shared_exponent e_act_out,
+//      max_abs the largest |int32| in value units, acc_bits b, shift b - 7)
+//   E  err_calc: the error the layer passes to its input (shared_exponent e_err as HEAD tracks it)
+//   G  grad_calc of g32 (acc_bits b, shift b - mu, mu)
+//   U  the update W = int8_clip(W - g): shared_exponent the frozen e_w, pinned, changed, and in
+//      `saturated` the weights W - g clamped
+// and input/A (TiFloatToInt8: `saturated` counts the clamps at -128/127), loss/E (StoShift(p, 4)
+// of the softmax error). In A, E, G and loss/E `saturated` counts int8_clip's clamps, `wrapped`
+// the casts that wrapped (128 -> -128), acc_saturated / acc_wrapped / epilogue_rounded what the
+// int32 accumulators did. /steps: mu, loss_branch, logit_exponent.
 #include <charconv>
 #include <cmath>
 #include <stdexcept>
@@ -51,8 +66,8 @@ struct NitiOptions {
   AccumulatorSpec conv_acc, linear_acc;
 
   niti::NetworkOptions network() const {
-    return {.rounding = variant_2020 ? niti::ShiftRounding::psto_shift
-                                     : niti::ShiftRounding::round_shift,
+    return {.rounding =
+                variant_2020 ? niti::ShiftRounding::psto_shift : niti::ShiftRounding::round_shift,
             .widen_single_shift = variant_2020,
             .division = division,
             .conv_acc = conv_acc,
@@ -79,7 +94,7 @@ std::string describe_schedule(const std::vector<MuChange>& schedule) {
 
 std::string division_name(Division d) { return d == Division::trunc ? "trunc" : "floor"; }
 
-// The extra columns of the tensor groups and of /steps.
+// The extra columns of the tensor groups.
 std::vector<nn::StatColumn> tensor_columns() {
   return {
       {"acc_bits", "bit", "RangeEstimate of the int32 values: ceil(log2 fp32(max |acc|))", true},
@@ -153,8 +168,9 @@ class NitiLearner final : public Learner {
         {"scheme.act_calc", act + ", // " + division},
         {"scheme.err_calc", act + ", // " + division},
         {"scheme.grad_calc", "int8_clip(PstoShift(g32, b-mu)); cast when b-mu < 1, // " + division},
-        {"scheme.update", "W = int8_clip(W - g); weight exponents frozen; lr, momentum and weight "
-                          "decay unused"},
+        {"scheme.update",
+         "W = int8_clip(W - g); weight exponents frozen; lr, momentum and weight "
+         "decay unused"},
         {"scheme.loss",
          (options_.loss == LossVariant::integer ? "integer cross-entropy backward (2020, //)"
                                                 : "cross-entropy backward with float32 division "
@@ -168,13 +184,13 @@ class NitiLearner final : public Learner {
 
   std::vector<nn::StatColumn> step_columns() const override {
     return {{"mu", "bit", "the gradient bit width of the step", true},
-            {"loss_branch", "1", "1: the loss took the base-2 softmax (logit exponent > -7), "
-                                 "0: the Taylor form", true},
+            {"loss_branch", "1",
+             "1: the loss took the base-2 softmax (logit exponent > -7), "
+             "0: the Taylor form",
+             true},
             {"logit_exponent", "1", "the exponent of the int8 logits", true}};
   }
-  std::vector<nn::StatColumn> tensor_columns() const override {
-    return schemes::tensor_columns();
-  }
+  std::vector<nn::StatColumn> tensor_columns() const override { return schemes::tensor_columns(); }
 
   StepOutcome train_step(const nn::Tensor& images, std::span<const std::uint8_t> labels,
                          const StepContext& c) override {
@@ -193,12 +209,13 @@ class NitiLearner final : public Learner {
     const std::size_t classes = logits.dims.c;
     softmax_error_.resize(logits.codes.size());
     if (options_.loss == LossVariant::integer)
-      niti::integer_softmax_error(logits.codes, classes, logits.exponent, labels,
-                                  options_.division, softmax_error_);
+      niti::integer_softmax_error(logits.codes, classes, logits.exponent, labels, options_.division,
+                                  softmax_error_);
     else
       niti_float::float_division_softmax_error(logits.codes, classes, logits.exponent, labels,
-                                         softmax_error_);
-    niti::IntTensor error{.dims = logits.dims, .codes = std::vector<std::int8_t>(logits.codes.size())};
+                                               softmax_error_);
+    niti::IntTensor error{.dims = logits.dims,
+                          .codes = std::vector<std::int8_t>(logits.codes.size())};
     const Requantization loss_error = niti::sto_shift_error(
         softmax_error_, error.codes, options_.division, c.seed, c.step, c.pool);
     outcome.extras = {{"mu", std::int64_t{state.mu}},
@@ -216,7 +233,8 @@ class NitiLearner final : public Learner {
   nn::LossResult evaluate(const nn::Tensor& images, std::span<const std::uint8_t> labels,
                           nn::ThreadPool& pool, std::uint64_t step) override {
     const niti::PassState state{.pool = pool, .training = false, .step = step};
-    return niti_float::logits_loss(network_.forward(niti_float::float_to_int8(images, nullptr), state), labels);
+    return niti_float::logits_loss(
+        network_.forward(niti_float::float_to_int8(images, nullptr), state), labels);
   }
 
  private:

@@ -30,9 +30,10 @@ class TextRecorder final : public nn::Recorder {
                       std::to_string(s.counts.wrapped) + " " + std::to_string(s.counts.inexact) +
                       " " + std::to_string(s.counts.zero);
     for (const auto& [name, value] : s.extras)
-      row += " " + name + "=" +
-             (std::holds_alternative<double>(value) ? exact(std::get<double>(value))
-                                                    : std::to_string(std::get<std::int64_t>(value)));
+      row +=
+          " " + name + "=" +
+          (std::holds_alternative<double>(value) ? exact(std::get<double>(value))
+                                                 : std::to_string(std::get<std::int64_t>(value)));
     rows.push_back(row);
   }
   static std::string exact(double v) {
@@ -45,7 +46,8 @@ class TextRecorder final : public nn::Recorder {
 
 // `steps` steps of niti-int8 on synthetic 1 x 12 x 12 images, batch 16, recording every step:
 // the recorded statistics, each step's loss and extras, then a test batch's loss.
-std::vector<std::string> train(const std::string& model_name, const SchemeOptions& options, int threads, int steps) {
+std::vector<std::string> train(const std::string& model_name, const SchemeOptions& options,
+                               int threads, int steps) {
   const data::Split split = data::synthetic_split(64, 16, 4, 3, {1, 12, 12});
   nn::Model model = nn::build_model(model_name, {1, 1, 12, 12}, 4, 7);
   const auto scheme = make_scheme("niti-int8", options, 7);
@@ -81,11 +83,13 @@ TEST(NitiLearner, SameBitsWithOneAndTwoThreads) {
     int steps;
   };
   // The 16-bit saturating accumulator sends most convolution outputs down the exact path.
-  for (const Case& c : {Case{"lenet5", {}, 4}, Case{"mlp", {}, 4},
-                        Case{"lenet5", {{"variant", "2020"}, {"loss", "float-div"}}, 3},
-                        Case{"lenet5", {{"division", "floor"}, {"conv_acc", "acc:int16:sat:group=16"}}, 1}}) {
+  for (const Case& c :
+       {Case{"lenet5", {}, 4}, Case{"mlp", {}, 4},
+        Case{"lenet5", {{"variant", "2020"}, {"loss", "float-div"}}, 3},
+        Case{"lenet5", {{"division", "floor"}, {"conv_acc", "acc:int16:sat:group=16"}}, 1}}) {
     SCOPED_TRACE(std::string(c.model) + " " + std::to_string(c.options.size()) + " options");
-    const auto one = train(c.model, c.options, 1, c.steps), two = train(c.model, c.options, 2, c.steps);
+    const auto one = train(c.model, c.options, 1, c.steps),
+               two = train(c.model, c.options, 2, c.steps);
     ASSERT_EQ(one.size(), two.size());
     for (std::size_t i = 0; i < one.size(); ++i) EXPECT_EQ(one[i], two[i]);
     if (c.options.contains("conv_acc"))  // and it saturates: the rows count it
@@ -146,10 +150,9 @@ TEST(NitiLearner, TinyRunsLearnAndTraceNitiColumns) {
     EXPECT_NE(config.at("scheme.bias").find("fc1.bias"), std::string::npos);
     const std::vector<traces::TensorId> tensors = trace.tensors();
     for (const char* role : {"A", "E", "G", "U"})
-      EXPECT_NE(std::find_if(tensors.begin(), tensors.end(),
-                             [&](const traces::TensorId& t) {
-                               return t.layer == "fc2" && t.role == role;
-                             }),
+      EXPECT_NE(std::find_if(
+                    tensors.begin(), tensors.end(),
+                    [&](const traces::TensorId& t) { return t.layer == "fc2" && t.role == role; }),
                 tensors.end())
           << role;
     const std::string grad = traces::tensor_group("fc1", "G");
@@ -189,8 +192,9 @@ TEST(NitiLearner, BadOptionsAreOneLineErrors) {
             "e.g. 0:5,100:4,150:3)");
   EXPECT_EQ(option_error({{"mu_schedule", "0:40"}}),
             "niti-int8 option mu_schedule: \"0:40\" (mu must be in -16..16)");
-  EXPECT_EQ(option_error({{"conv_acc", "acc:exact"}}),
-            "niti-int8 option conv_acc: \"acc:exact\": an unbounded accumulator has no int32 results");
+  EXPECT_EQ(
+      option_error({{"conv_acc", "acc:exact"}}),
+      "niti-int8 option conv_acc: \"acc:exact\": an unbounded accumulator has no int32 results");
   EXPECT_NE(option_error({{"linear_acc", "acc:int33"}}).find("niti-int8 option linear_acc: "),
             std::string::npos);
   EXPECT_NE(option_error({{"lr", "1"}}).find("scheme niti-int8 has no option \"lr\""),

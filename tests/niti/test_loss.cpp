@@ -63,7 +63,8 @@ TEST(NitiLoss, StoShiftErrorRoundsUpWithTheDroppedFraction) {
   int up[3] = {};
   constexpr int kSteps = 16000;
   for (int step = 0; step < kSteps; ++step) {
-    const Requantization r = sto_shift_error(p, err, Division::trunc, 42, std::uint64_t(step), pool);
+    const Requantization r =
+        sto_shift_error(p, err, Division::trunc, 42, std::uint64_t(step), pool);
     ASSERT_TRUE(err[0] == 73 || err[0] == 74);
     ASSERT_TRUE(err[1] == -91 || err[1] == -92);
     ASSERT_TRUE(err[2] == 18 || err[2] == 19);

@@ -38,7 +38,7 @@ IntTensor tensor(nn::Dims dims, std::vector<std::int8_t> codes, int exponent) {
 TEST(NitiNetwork, WeightQuantScalesToTheMaximumButRoundsTheExponentUp) {
   const std::vector<float> w = {1.0f, -1.0f, 0.5f, 0.25f, 0.3f};
   std::vector<std::int8_t> q(w.size());
-  EXPECT_EQ(niti_float::weight_quant(w, q), -7);  // ceil(log2 1) - 7
+  EXPECT_EQ(niti_float::weight_quant(w, q), -7);                    // ceil(log2 1) - 7
   EXPECT_EQ(q, (std::vector<std::int8_t>{127, -127, 64, 32, 38}));  // 63.5 -> 64 (even), 38.1
   const std::vector<float> small = {0.3f, -0.1f};  // max 0.3: exponent ceil(-1.74) - 7 = -8
   std::vector<std::int8_t> qs(2);
@@ -132,10 +132,11 @@ TEST(NitiNetwork, ReluAndMaxPoolTakeTheFirstMaximum) {
   const PassState state{.pool = pool};
   const auto relu = make_layer(*m.leaves()[1], m, head_options());
   const auto max_pool = make_layer(*m.leaves()[2], m, head_options());
-  const IntTensor x = tensor({1, 1, 4, 4}, {-1, 5, 3, 5,  //
-                                            2, -7, 5, 1,  //
-                                            -3, -2, 0, 9,  //
-                                            -4, -1, 9, 9},
+  const IntTensor x = tensor({1, 1, 4, 4},
+                             {-1, 5, 3, 5,   //
+                              2, -7, 5, 1,   //
+                              -3, -2, 0, 9,  //
+                              -4, -1, 9, 9},
                              -3);
   IntTensor y, pooled;
   relu->forward(x, y, state);

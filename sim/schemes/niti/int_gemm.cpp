@@ -12,7 +12,7 @@ namespace lpsim::schemes::niti {
 
 namespace {
 
-constexpr int kChannelPad = 16;     // NITI pads NHWC channels to a multiple of 16 for CUTLASS
+constexpr int kChannelPad = 16;  // NITI pads NHWC channels to a multiple of 16 for CUTLASS
 constexpr std::size_t kRowsPerPiece = 16;  // the fast path runs GEMMs in pieces of 16 rows
 
 // and convolutions in one piece of images per thread: the fast path is exact, so the split cannot
@@ -96,7 +96,8 @@ class ExactOutput {
   std::vector<std::int32_t> a_, b_;
 };
 
-// max(v >= 0 ? v : -v - 1): below 2^24 - 1, every |v| is below 2^24 (and INT32_MIN cannot overflow).
+// max(v >= 0 ? v : -v - 1): below 2^24 - 1, every |v| is below 2^24 (and INT32_MIN cannot
+// overflow).
 std::int32_t max_magnitude(const std::int32_t* out, std::size_t n) {
   std::int32_t m = 0;
   for (std::size_t i = 0; i < n; ++i) m = std::max(m, out[i] < 0 ? -(out[i] + 1) : out[i]);
@@ -147,9 +148,9 @@ void conv_forward(const AccumulatorSpec& spec, const nn::ConvGeometry& g, const 
                     out_image = std::size_t(g.filters) * out_plane;
   for_pieces(pool, std::size_t(g.batch), images_per_piece(pool, g.batch),
              [&](std::size_t first, std::size_t count) {
-    fast::conv2d_forward(wrap_kernel(), shape_of(g, int(count)), x + first * in_image, w,
-                         {y + first * out_image, nullptr}, {AccumulatorSpec{}, 0});
-  });
+               fast::conv2d_forward(wrap_kernel(), shape_of(g, int(count)), x + first * in_image, w,
+                                    {y + first * out_image, nullptr}, {AccumulatorSpec{}, 0});
+             });
   // Bound of output (n, k, ., .): sum |w[k]| * max |x[n]|.
   const std::size_t patch = std::size_t(g.patch());
   std::vector<std::int64_t> w_l1(std::size_t(g.filters), 0), x_max(std::size_t(g.batch), 0);
@@ -208,10 +209,9 @@ void conv_backward_data(const AccumulatorSpec& spec, const nn::ConvGeometry& g,
   } else {
     for_pieces(pool, std::size_t(g.batch), images_per_piece(pool, g.batch),
                [&](std::size_t first, std::size_t count) {
-                 fast::conv2d_backward_data(wrap_kernel(), shape_of(g, int(count)),
-                                            dy + first * out_image, w,
-                                            {dx + first * in_image, nullptr},
-                                            {AccumulatorSpec{}, 0});
+                 fast::conv2d_backward_data(
+                     wrap_kernel(), shape_of(g, int(count)), dy + first * out_image, w,
+                     {dx + first * in_image, nullptr}, {AccumulatorSpec{}, 0});
                });
   }
   // Bound of output (n, c, ., .): sum over k, r, s of |w[k][c]| * max |dy[n]|.
@@ -264,10 +264,9 @@ void conv_weight_grad(const AccumulatorSpec& spec, const nn::ConvGeometry& g, co
                     pieces = (std::size_t(g.batch) + piece - 1) / piece;
   std::vector<std::int32_t> partial(pieces * size);
   for_pieces(pool, std::size_t(g.batch), piece, [&](std::size_t first, std::size_t count) {
-    fast::conv2d_weight_grad(wrap_kernel(), shape_of(g, int(count)), x + first * in_image,
-                             dy + first * out_image,
-                             {partial.data() + first / piece * size, nullptr},
-                             {AccumulatorSpec{}, 0});
+    fast::conv2d_weight_grad(
+        wrap_kernel(), shape_of(g, int(count)), x + first * in_image, dy + first * out_image,
+        {partial.data() + first / piece * size, nullptr}, {AccumulatorSpec{}, 0});
   });
   for (std::size_t i = 0; i < size; ++i) {
     std::uint32_t sum = 0;
@@ -317,14 +316,13 @@ void conv_weight_grad(const AccumulatorSpec& spec, const nn::ConvGeometry& g, co
 void gemm(const AccumulatorSpec& spec, int m, int n, int k, const std::int8_t* a,
           const std::int8_t* b, std::int32_t* c, nn::ThreadPool& pool, AccumulationStats& stats) {
   for_pieces(pool, std::size_t(m), kRowsPerPiece, [&](std::size_t first, std::size_t count) {
-    wrap_kernel().run(fast::contiguous_gemm(fast::ElementType::int8, int(count), n, k,
-                                            a + std::ptrdiff_t(first) * k, b,
-                                            c + std::ptrdiff_t(first) * n, nullptr,
-                                            AccumulatorSpec{}));
+    wrap_kernel().run(fast::contiguous_gemm(
+        fast::ElementType::int8, int(count), n, k, a + std::ptrdiff_t(first) * k, b,
+        c + std::ptrdiff_t(first) * n, nullptr, AccumulatorSpec{}));
   });
   // Bound of output (i, j): min(sum |a[i]| * max |b[., j]|, max |a[i]| * sum |b[., j]|).
-  std::vector<std::int64_t> a_l1(std::size_t(m), 0), a_max(a_l1.size(), 0),
-      b_l1(std::size_t(n), 0), b_max(b_l1.size(), 0);
+  std::vector<std::int64_t> a_l1(std::size_t(m), 0), a_max(a_l1.size(), 0), b_l1(std::size_t(n), 0),
+      b_max(b_l1.size(), 0);
   for (std::size_t i = 0; i < std::size_t(m); ++i) {
     const Norms row = norms(a + i * std::size_t(k), std::size_t(k));
     a_l1[i] = row.l1;
@@ -340,7 +338,8 @@ void gemm(const AccumulatorSpec& spec, int m, int n, int k, const std::int8_t* a
   for (int i = 0; i < m; ++i)
     for (int j = 0; j < n; ++j) {
       if (std::min(a_l1[i] * b_max[j], a_max[i] * b_l1[j]) <= safe_limit(spec)) continue;
-      for (int p = 0; p < k; ++p) exact.add(a[std::ptrdiff_t(i) * k + p], b[std::ptrdiff_t(p) * n + j]);
+      for (int p = 0; p < k; ++p)
+        exact.add(a[std::ptrdiff_t(i) * k + p], b[std::ptrdiff_t(p) * n + j]);
       c[std::ptrdiff_t(i) * n + j] = exact.finish();
     }
   apply_epilogue(spec, c, std::size_t(m) * n, pool, stats);

@@ -12,10 +12,10 @@ namespace lpsim::schemes::niti {
 
 namespace {
 
-constexpr int kErrorShift = 4;        // StoShift(p, 4): units 2^-11 -> 2^-7
-constexpr int kSoftmaxBits = 11;      // p in units of 2^-11
+constexpr int kErrorShift = 4;          // StoShift(p, 4): units 2^-11 -> 2^-7
+constexpr int kSoftmaxBits = 11;        // p in units of 2^-11
 constexpr std::int64_t kLog2E = 47274;  // / 2^15 ~ log2(e)
-constexpr int kStepIndexShift = 36;   // each step's draws start at a fresh index block
+constexpr int kStepIndexShift = 36;     // each step's draws start at a fresh index block
 
 // PyTorch's int64 arithmetic wraps (two's complement).
 std::int64_t wrapping_add(std::int64_t a, std::int64_t b) {
@@ -50,19 +50,23 @@ void integer_softmax_error(std::span<const std::int8_t> logits, std::size_t clas
         unnormalised[i] = s;
       }
       const std::int64_t offset = *std::max_element(unnormalised.begin(), unnormalised.end()) - 10;
-      for (std::int64_t& s : unnormalised) s = wrapping_pow2(std::max<std::int64_t>(s - offset, 0)) - 1;
+      for (std::int64_t& s : unnormalised)
+        s = wrapping_pow2(std::max<std::int64_t>(s - offset, 0)) - 1;
     } else {
-      for (std::size_t i = 0; i < classes; ++i) unnormalised[i] = taylor_unnormalised(q[i], exponent);
+      for (std::size_t i = 0; i < classes; ++i)
+        unnormalised[i] = taylor_unnormalised(q[i], exponent);
     }
     std::int64_t sum = 0;
     for (std::int64_t v : unnormalised) sum = wrapping_add(sum, v);
     if (sum <= 0)
-      throw std::runtime_error("niti-int8: the integer softmax overflowed int64 at logit exponent " +
-                               std::to_string(exponent));
+      throw std::runtime_error(
+          "niti-int8: the integer softmax overflowed int64 at logit exponent " +
+          std::to_string(exponent));
     std::int32_t* out = p.data() + row * classes;
     std::int64_t total = 0;
     for (std::size_t i = 0; i < classes; ++i) {
-      out[i] = std::int32_t(divide(wrapping_mul(unnormalised[i], 1 << kSoftmaxBits), sum, division));
+      out[i] =
+          std::int32_t(divide(wrapping_mul(unnormalised[i], 1 << kSoftmaxBits), sum, division));
       total += out[i];
     }
     out[labels[row]] = std::int32_t(out[labels[row]] - total);

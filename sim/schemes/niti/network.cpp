@@ -171,8 +171,8 @@ class GemmLayer final : public IntLayer {
       for (int k = 0; k < g.filters; ++k)
         for (int c = 0; c < g.channels; ++c)
           transposed_[std::size_t(c) * g.filters + k] = weights_[std::size_t(k) * g.channels + c];
-      gemm(options_.linear_acc, g.batch, g.filters, g.channels, x.codes.data(),
-           transposed_.data(), acc_.data(), state.pool, products);
+      gemm(options_.linear_acc, g.batch, g.filters, g.channels, x.codes.data(), transposed_.data(),
+           acc_.data(), state.pool, products);
     } else {
       conv_forward(options_.conv_acc, g, x.codes.data(), weights_.data(), acc_.data(), state.pool,
                    products);
@@ -202,17 +202,16 @@ class GemmLayer final : public IntLayer {
       for (int n = 0; n < g.batch; ++n)
         for (int k = 0; k < g.filters; ++k)
           transposed_[std::size_t(k) * g.batch + n] = dy.codes[std::size_t(n) * g.filters + k];
-      gemm(options_.linear_acc, g.filters, g.channels, g.batch, transposed_.data(),
-           x.codes.data(), acc_.data(), state.pool, products);
+      gemm(options_.linear_acc, g.filters, g.channels, g.batch, transposed_.data(), x.codes.data(),
+           acc_.data(), state.pool, products);
     } else {
       conv_weight_grad(options_.conv_acc, g, x.codes.data(), dy.codes.data(), acc_.data(),
                        state.pool, products);
     }
     grad_.resize(weights_.size());
-    Requantization r = requantize(acc_, grad_, state.mu, false,
-                                  {.rounding = ShiftRounding::psto_shift,
-                                   .division = options_.division},
-                                  state.pool);
+    Requantization r = requantize(
+        acc_, grad_, state.mu, false,
+        {.rounding = ShiftRounding::psto_shift, .division = options_.division}, state.pool);
     r.products = products;
     r.source_exponent = dy.exponent + x.exponent;
     r.exponent = r.source_exponent + r.shift;
@@ -226,7 +225,7 @@ class GemmLayer final : public IntLayer {
     if (in.c != dims_.c || (linear_ && in.plane() != 1))
       throw std::invalid_argument(name() + ": expects " + std::to_string(dims_.c) +
                                   " channels, got " + nn::to_string(in));
-    return {int(in.n),     int(in.c),      int(in.h),      int(in.w),
+    return {int(in.n),    int(in.c),      int(in.h),      int(in.w),
             int(dims_.n), window_.kernel, window_.stride, window_.pad};
   }
 
@@ -288,9 +287,9 @@ class Relu final : public IntLayer {
     y.dims = x.dims;
     y.exponent = x.exponent;
     y.codes.resize(x.codes.size());
-    for_pieces(state.pool, x.codes.size(), kElementsPerPiece, [&](std::size_t first, std::size_t n) {
-      relu(&x.codes[first], &y.codes[first], n);
-    });
+    for_pieces(
+        state.pool, x.codes.size(), kElementsPerPiece,
+        [&](std::size_t first, std::size_t n) { relu(&x.codes[first], &y.codes[first], n); });
   }
   void backward(const IntTensor& x, const IntTensor& dy, IntTensor* dx,
                 const PassState& state) override {
@@ -298,9 +297,10 @@ class Relu final : public IntLayer {
     dx->dims = x.dims;
     dx->exponent = dy.exponent;
     dx->codes.resize(x.codes.size());
-    for_pieces(state.pool, x.codes.size(), kElementsPerPiece, [&](std::size_t first, std::size_t n) {
-      relu_backward(&x.codes[first], &dy.codes[first], &dx->codes[first], n);
-    });
+    for_pieces(state.pool, x.codes.size(), kElementsPerPiece,
+               [&](std::size_t first, std::size_t n) {
+                 relu_backward(&x.codes[first], &dy.codes[first], &dx->codes[first], n);
+               });
   }
 };
 
@@ -351,8 +351,7 @@ class Flatten final : public IntLayer {
   void forward(const IntTensor& x, IntTensor& y, const PassState&) override {
     reshape(x, y, {x.dims.n, x.dims.sample(), 1, 1});
   }
-  void backward(const IntTensor& x, const IntTensor& dy, IntTensor* dx,
-                const PassState&) override {
+  void backward(const IntTensor& x, const IntTensor& dy, IntTensor* dx, const PassState&) override {
     if (dx) reshape(dy, *dx, x.dims);
   }
 };
@@ -380,8 +379,7 @@ class Dropout final : public IntLayer {
     for (std::size_t i = 0; i < x.codes.size(); ++i)
       y.codes[i] = keep_[i % features] ? x.codes[i] : 0;
   }
-  void backward(const IntTensor& x, const IntTensor& dy, IntTensor* dx,
-                const PassState&) override {
+  void backward(const IntTensor& x, const IntTensor& dy, IntTensor* dx, const PassState&) override {
     if (!dx) return;
     dx->dims = x.dims;
     dx->exponent = dy.exponent;  // as NITI: the error's exponent is not raised
@@ -555,13 +553,11 @@ PieceCounts round_piece(const std::int32_t* acc, std::int8_t* out, std::size_t n
   const Division division = rule.division;
   switch (rule.rounding) {
     case ShiftRounding::round_shift:
-      return round_piece<T>(acc, out, n, shift, first, [=](T a, std::size_t) {
-        return round_shift(a, shift, division);
-      });
+      return round_piece<T>(acc, out, n, shift, first,
+                            [=](T a, std::size_t) { return round_shift(a, shift, division); });
     case ShiftRounding::psto_shift:
-      return round_piece<T>(acc, out, n, shift, first, [=](T a, std::size_t) {
-        return psto_shift(a, shift, division);
-      });
+      return round_piece<T>(acc, out, n, shift, first,
+                            [=](T a, std::size_t) { return psto_shift(a, shift, division); });
     case ShiftRounding::sto_shift:
       break;
   }

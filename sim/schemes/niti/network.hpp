@@ -1,7 +1,8 @@
 // NITI's integer network (SCHEMES.md §2 "Training algorithm", niti/ti_torch.py), built from the
 // leaf layers of an nn::Model: int8 tensors with one exponent each (value = code * 2^exponent),
 // int32 products (int_gemm.hpp), and per layer
-//   conv / linear  forward: acc = x * W; act_calc: b = RangeEstimate(acc), shift = b - 7; shift > 0:
+//   conv / linear  forward: acc = x * W; act_calc: b = RangeEstimate(acc), shift = b - 7; shift >
+//   0:
 //                  y = int8_clip(ROUND(acc, shift)), e_y = e_x + e_W + shift; else y = acc cast to
 //                  int8 (wrapping), e_y = e_x + e_W. backward (before the update): the input's
 //                  error by err_calc (the same rule) of dy * W^T, e_dx = e_dy + shift + e_W (not
@@ -62,16 +63,16 @@ struct NetworkOptions {
 // that made its int32 values.
 struct Requantization {
   std::int64_t elements = 0;
-  std::uint32_t max_magnitude = 0;  // max |acc| as RangeEstimate sees it
-  int bits = 0;                     // RangeEstimate: ceil(log2 fp32(max |acc|))
-  int shift = 0;                    // bits shifted out (0: cast)
-  int source_exponent = 0;          // acc's units: value = acc * 2^source_exponent
-  int exponent = 0;                 // the int8 result's
-  std::int64_t clipped = 0;         // int8_clip clamped the rounded value to +-127
-  std::int64_t wrapped = 0;         // the cast to int8 changed the value (128 -> -128)
-  std::int64_t inexact = 0;         // nonzero bits shifted out
+  std::uint32_t max_magnitude = 0;   // max |acc| as RangeEstimate sees it
+  int bits = 0;                      // RangeEstimate: ceil(log2 fp32(max |acc|))
+  int shift = 0;                     // bits shifted out (0: cast)
+  int source_exponent = 0;           // acc's units: value = acc * 2^source_exponent
+  int exponent = 0;                  // the int8 result's
+  std::int64_t clipped = 0;          // int8_clip clamped the rounded value to +-127
+  std::int64_t wrapped = 0;          // the cast to int8 changed the value (128 -> -128)
+  std::int64_t inexact = 0;          // nonzero bits shifted out
   std::int64_t flushed_to_zero = 0;  // nonzero acc, zero code
-  std::int64_t zero = 0;            // zero codes
+  std::int64_t zero = 0;             // zero codes
   AccumulationStats products;
 };
 
@@ -88,8 +89,8 @@ struct UpdateStats {
 struct GemmReport {
   std::string layer;
   int weight_exponent = 0;
-  Requantization activation;           // act_calc of the forward product
-  std::optional<Requantization> error;  // err_calc (training, not the first GEMM layer)
+  Requantization activation;               // act_calc of the forward product
+  std::optional<Requantization> error;     // err_calc (training, not the first GEMM layer)
   std::optional<Requantization> gradient;  // grad_calc (training)
   int mu = 0;
   UpdateStats update;
@@ -151,7 +152,7 @@ class Network {
 
  private:
   std::vector<std::unique_ptr<IntLayer>> layers_;
-  std::size_t first_gemm_ = 0;         // the first layer that back-propagates no input error
+  std::size_t first_gemm_ = 0;          // the first layer that back-propagates no input error
   std::vector<IntTensor> activations_;  // activations_[i]: layer i's input; back(): the logits
   IntTensor errors_[2];
 };
