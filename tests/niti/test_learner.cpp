@@ -92,11 +92,12 @@ TEST(NitiLearner, SameBitsWithOneAndTwoThreads) {
                two = train(c.model, c.options, 2, c.steps);
     ASSERT_EQ(one.size(), two.size());
     for (std::size_t i = 0; i < one.size(); ++i) EXPECT_EQ(one[i], two[i]);
-    if (c.options.contains("conv_acc"))  // and it saturates: the rows count it
+    if (c.options.contains("conv_acc")) {  // and it saturates: the rows count it
       EXPECT_TRUE(std::any_of(one.begin(), one.end(), [](const std::string& r) {
         return r.find("acc_saturated=") != std::string::npos &&
                r.find("acc_saturated=0 ") == std::string::npos;
       }));
+    }
   }
 }
 
