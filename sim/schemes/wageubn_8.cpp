@@ -26,6 +26,9 @@
 // before the std rule adds 2^-15, and keeps PyTorch's running statistics (momentum 0.1, unbiased
 // variance; the code: decay 0.997, biased); the initial weights are lpsim's (PyTorch uniform),
 // then Q16; biases (the code's convolutions have none) are quantized as weights.
+// The run's --momentum and --weight-decay are not used (the options below are). fg normalises
+// each gradient to at most 127 steps of 2^-14, so at a given lr the updates are far smaller than
+// fp32 SGD's: lenet5 on Fashion-MNIST wants --lr 0.5 to 0.9 (docs/results.md).
 //
 // Options (each width 2..32 bits; 32 = full precision, as in Quantize.py):
 //   bits_w 8, bits_a 8, bits_g 8, bits_e1 8, bits_e2 8, bits_bn_gamma 8, bits_bn_beta 8,
