@@ -50,6 +50,9 @@ struct Avx2Ops {
     _mm256_storeu_ps(
         out, _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc), _mm256_set1_ps(scale), _mm256_loadu_ps(out)));
   }
+  static void flush_first(float* out, Vec acc, float scale) {
+    _mm256_storeu_ps(out, _mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_set1_ps(scale)));
+  }
 };
 
 }  // namespace

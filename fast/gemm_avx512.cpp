@@ -34,6 +34,9 @@ struct Avx512Ops {
     _mm512_storeu_ps(
         out, _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc), _mm512_set1_ps(scale), _mm512_loadu_ps(out)));
   }
+  static void flush_first(float* out, Vec acc, float scale) {
+    _mm512_storeu_ps(out, _mm512_mul_ps(_mm512_cvtepi32_ps(acc), _mm512_set1_ps(scale)));
+  }
 };
 
 }  // namespace

@@ -16,6 +16,8 @@
 //   dot_pairs_saturate(acc, a, b): the pair sum exactly, then one saturating add   (vpdpwssds)
 //   dot_quads(acc, a, b):  acc + sum of 4 products u8(a) * s8(b), mod 2^32          (vpdpbusd)
 //   flush(float* out, acc, scale): out = fma(float(acc) [nearest-even], scale, out) per lane
+//   flush_first(float* out, acc, scale): out = float(acc) * scale, which is fma(., scale, +0):
+//     both round the exact product once, and a zero acc gives +0 either way
 #pragma once
 #include <cstdint>
 #include <cstring>
@@ -72,6 +74,7 @@ struct TileTarget {
   float* total;
   std::ptrdiff_t total_ld;
   float scale;
+  bool first_chain;  // the outputs' first chain: `total` is written, not added to
 };
 
 // The kMr rows of A a microtile reads: the word of row i at step s is at
@@ -116,7 +119,9 @@ void microkernel(int steps, APanel ap, const std::uint32_t* bp, const TileTarget
   for (int i = 0; i < kMr; ++i)
 #pragma GCC unroll 8
     for (int v = 0; v < kNv; ++v) {
-      if (t.total)
+      if (t.total && t.first_chain)
+        Ops::flush_first(t.total + i * t.total_ld + v * kL, acc[i][v], t.scale);
+      else if (t.total)
         Ops::flush(t.total + i * t.total_ld + v * kL, acc[i][v], t.scale);
       else
         Ops::store(t.state + i * t.state_ld + v * kL, acc[i][v]);
@@ -216,10 +221,11 @@ void gemm(const GemmCall& call) {
   }
   const bool chains_span_blocks = flushing && kc % flush_every != 0;
 
-  // Packed operands: one 32-bit word per kDepth elements.
-  AlignedBuffer packed_a(std::size_t(kT.mc) * kc / kD * sizeof(std::uint32_t));
-  AlignedBuffer packed_b(std::size_t(smaller<Ops>(kT.nc, (n + kNr - 1) / kNr * kNr)) * kc / kD *
-                         sizeof(std::uint32_t));
+  // Packed operands: one 32-bit word per kDepth elements, for the longest k-block.
+  const int longest_block = int(smaller<Ops>(kc, (k + kD - 1) / kD * kD));
+  AlignedBuffer packed_a(std::size_t(kT.mc) * longest_block / kD * sizeof(std::uint32_t));
+  AlignedBuffer packed_b(std::size_t(smaller<Ops>(kT.nc, (n + kNr - 1) / kNr * kNr)) *
+                         longest_block / kD * sizeof(std::uint32_t));
   // int32 state of unfinished chains: C itself, or a workspace when the output is fp32.
   AlignedBuffer chain_state(chains_span_blocks ? std::size_t(m) * n * sizeof(std::int32_t) : 0);
   auto* const a_words = static_cast<std::uint32_t*>(packed_a.data());
@@ -228,7 +234,6 @@ void gemm(const GemmCall& call) {
   std::int32_t* state = flushing ? static_cast<std::int32_t*>(chain_state.data()) : call.c;
   const std::ptrdiff_t state_ld = flushing ? n : call.ldc;
 
-  if (flushing) zero_rows(call.c_fp32, m, n, call.ldc);
   if constexpr (Scheme::kOffsetA != 0) {
     // Start every output of column j at -offset * sum_p b[p][j] (mod 2^32).
     for (int j = 0; j < n; ++j) {
@@ -283,12 +288,16 @@ void gemm(const GemmCall& call) {
                   flushing ? s0 != chain_start : (s0 != 0 || Scheme::kOffsetA != 0),
                   flushing && s1 == chain_end ? call.c_fp32 + row * call.ldc + col : nullptr,
                   call.ldc,
-                  scale};
+                  scale,
+                  chain_start == 0};
               if (edge) {
                 // A partial tile runs on local copies, then only its valid part is written back.
                 if (t.resume) copy_tile(t.state, t.state_ld, edge_state, kNr, rows, cols);
-                if (t.total) copy_tile(t.total, t.total_ld, edge_total, kNr, rows, cols);
-                t = {edge_state, kNr, t.resume, t.total ? edge_total : nullptr, kNr, scale};
+                if (t.total && !t.first_chain)
+                  copy_tile(t.total, t.total_ld, edge_total, kNr, rows, cols);
+                t.state = edge_state;
+                t.state_ld = t.total_ld = kNr;
+                if (t.total) t.total = edge_total;
               }
               const int offset = (s0 - pc) / kD;
               microkernel<Ops, Scheme, kSaturate>(

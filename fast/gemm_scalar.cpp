@@ -69,6 +69,9 @@ struct ScalarOps {
   static void flush(float* out, const Vec& acc, float scale) {
     for (int l = 0; l < kLanes; ++l) out[l] = std::fma(float(acc.lane[l]), scale, out[l]);
   }
+  static void flush_first(float* out, const Vec& acc, float scale) {
+    for (int l = 0; l < kLanes; ++l) out[l] = float(acc.lane[l]) * scale;
+  }
 };
 
 }  // namespace

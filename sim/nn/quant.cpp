@@ -4,6 +4,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "fast/quantize_int16.hpp"
 #include "formats/convert.hpp"
 #include "sim/nn/thread_pool.hpp"
 
@@ -89,8 +90,44 @@ ConversionCounts convert_chunk(const QuantSpec& spec, std::span<float> x,
   return c;
 }
 
+// Tensor-scope fixed point with int16 codes: fast/'s vectorised passes over fixed chunks (the
+// finite max, then the codes and values in place), bit-identical to quantize_block().
+void convert_tensor_int16(const BlockFormat& f, const FixedFormat& element, const QuantSpec& spec,
+                          QTensor& t, TensorStats* stats, std::uint64_t first_index,
+                          ThreadPool& pool) {
+  const std::span<float> x = t.values.span();
+  const std::size_t n = x.size(), chunks = (n + kChunk - 1) / kChunk;
+  auto chunk = [&](auto span, std::size_t i) {
+    return span.subspan(i * kChunk, std::min(kChunk, n - i * kChunk));
+  };
+  std::vector<ChunkResult> results(chunks);
+  pool.parallel_for(chunks,
+                    [&](std::size_t i) { results[i].max_abs = fast::finite_max_abs(chunk(x, i)); });
+  float max_abs = 0;
+  for (const ChunkResult& r : results) max_abs = std::max(max_abs, r.max_abs);
+  const int exponent = shared_exponent(f, max_abs);
+  if (spec.keep_codes) t.codes.resize(n);
+  const std::span<std::int16_t> codes(t.codes);
+  pool.parallel_for(chunks, [&](std::size_t i) {
+    results[i].counts = fast::quantize_int16(element, exponent, chunk(x, i),
+                                             spec.keep_codes ? chunk(codes, i) : codes, chunk(x, i),
+                                             spec.policy, first_index + i * kChunk);
+  });
+  t.exponents.assign(1, exponent);
+  if (!stats) return;
+  stats->max_abs = max_abs;
+  for (const ChunkResult& r : results) stats->counts += r.counts;
+  stats->shared_exponent = exponent;
+}
+
 void convert_block(const BlockFormat& f, const QuantSpec& spec, QTensor& t, TensorStats* stats,
-                   std::uint64_t first_index) {
+                   std::uint64_t first_index, ThreadPool& pool) {
+  if (const auto* element = std::get_if<FixedFormat>(&f.element);
+      element && f.scope == BlockScope::tensor && f.rule != ExponentRule::mx &&
+      fast::int16_quantizable(*element, spec.policy)) {
+    convert_tensor_int16(f, *element, spec, t, stats, first_index, pool);
+    return;
+  }
   const std::size_t rows = t.values.dims.n, cols = t.values.dims.sample();
   const std::vector<float> in = t.values.data;
   t.exponents.resize(block_count(f, rows, cols));
@@ -130,7 +167,7 @@ void convert(const QuantSpec& spec, QTensor& t, const QuantContext& context, Ten
   const std::uint64_t first_index = context.first_index;
   ThreadPool& pool = context.pool;
   if (const auto* block = spec.is_fp32() ? nullptr : std::get_if<BlockFormat>(&*spec.format)) {
-    convert_block(*block, spec, t, stats, first_index);
+    convert_block(*block, spec, t, stats, first_index, pool);
     return;
   }
   const std::size_t n = t.values.size(), chunks = (n + kChunk - 1) / kChunk;
