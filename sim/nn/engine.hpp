@@ -29,9 +29,9 @@ struct ConvGeometry {
   bool is_pointwise() const { return kernel == 1 && stride == 1 && pad == 0; }
 };
 
-// The same geometry as the kernels' and the reference's plain description.
-inline Conv2dShape to_conv2d_shape(const ConvGeometry& g) {
-  return {.batch = g.batch,
+// The geometry as the kernels and the reference describe it, for `batch` images.
+inline Conv2dShape to_conv2d_shape(const ConvGeometry& g, int batch) {
+  return {.batch = batch,
           .channels = g.channels,
           .height = g.height,
           .width = g.width,

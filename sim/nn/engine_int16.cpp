@@ -14,19 +14,6 @@
 namespace lpsim::nn {
 namespace {
 
-Conv2dShape conv_shape(const ConvGeometry& g, int batch) {
-  Conv2dShape s;
-  s.batch = batch;
-  s.channels = g.channels;
-  s.height = g.height;
-  s.width = g.width;
-  s.filters = g.filters;
-  s.kernel_h = s.kernel_w = g.kernel;
-  s.stride = g.stride;
-  s.pad = g.pad;
-  return s;
-}
-
 // The tensor's shared exponent; the engine computes on codes only.
 int shared_exponent_of(const QTensor& t, const char* what) {
   if (t.codes.size() != t.values.size())
@@ -81,7 +68,7 @@ class Int16Engine final : public GemmEngine {
     const fast::ConvAccumulation a = accumulation(1, scale);
     const fast::Kernel& kernel = fast::select_kernel(fast::ElementType::int16, a.spec);
     run_to_fp32(a, dw, [&](fast::ConvOutput out) {
-      fast::conv2d_weight_grad(kernel, conv_shape(g, g.batch), x.codes.data(), dy.codes.data(), out,
+      fast::conv2d_weight_grad(kernel, to_conv2d_shape(g, g.batch), x.codes.data(), dy.codes.data(), out,
                                a);
     });
   }
@@ -125,7 +112,7 @@ class Int16Engine final : public GemmEngine {
       const std::size_t first = g.batch * i / chunks, last = g.batch * (i + 1) / chunks;
       run_to_fp32(a, out.subspan(first * out_per_image, (last - first) * out_per_image),
                   [&](fast::ConvOutput o) {
-                    conv(kernel, conv_shape(g, int(last - first)), in.data() + first * in_per_image,
+                    conv(kernel, to_conv2d_shape(g, int(last - first)), in.data() + first * in_per_image,
                          o, a);
                   });
     });

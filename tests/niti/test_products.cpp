@@ -29,13 +29,6 @@ std::vector<std::int32_t> narrow(const std::vector<std::int64_t>& v) {
   return {v.begin(), v.end()};
 }
 
-Conv2dShape shape_of(const nn::ConvGeometry& g) {
-  Conv2dShape s;
-  s.batch = g.batch, s.channels = g.channels, s.height = g.height, s.width = g.width;
-  s.filters = g.filters, s.kernel_h = s.kernel_w = g.kernel, s.stride = g.stride, s.pad = g.pad;
-  return s;
-}
-
 struct Conv {
   nn::ConvGeometry g;
   std::vector<std::int8_t> x, w, dy;
@@ -73,7 +66,7 @@ TEST(NitiProducts, ConvolutionsAreExactBelowTheAccumulatorRange) {
        {nn::ConvGeometry{3, 1, 12, 12, 6, 5, 1, 2}, nn::ConvGeometry{2, 6, 9, 9, 16, 5, 1, 0},
         nn::ConvGeometry{2, 3, 7, 8, 4, 3, 2, 1}, nn::ConvGeometry{9, 5, 4, 4, 3, 1, 1, 0}}) {
     const Conv c = random_conv(g, 127, rng);
-    const Conv2dShape s = shape_of(g);
+    const Conv2dShape s = nn::to_conv2d_shape(g, g.batch);
     for (const char* policy : {"acc:int32:sat:group=16:fp32-epilogue", "acc:int32:wrap"}) {
       SCOPED_TRACE(to_string(s) + " " + policy);
       const Products p = run(parse_accumulator(policy), c, 1);
@@ -92,7 +85,7 @@ TEST(NitiProducts, SaturationMatchesTheReferenceWhereTheOrdersCoincide) {
   std::mt19937 rng(12);
   const nn::ConvGeometry g{16, 16, 1, 1, 16, 1, 1, 0};
   const Conv c = random_conv(g, 127, rng);
-  const Conv2dShape s = shape_of(g);
+  const Conv2dShape s = nn::to_conv2d_shape(g, g.batch);
   for (const char* policy : {"acc:int16:sat:group=16", "acc:int16:sat", "acc:int16:wrap"}) {
     SCOPED_TRACE(policy);
     const AccumulatorSpec spec = parse_accumulator(policy);

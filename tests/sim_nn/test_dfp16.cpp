@@ -44,13 +44,6 @@ std::vector<std::int32_t> widen(const std::vector<std::int16_t>& codes) {
   return {codes.begin(), codes.end()};
 }
 
-Conv2dShape shape_of(const ConvGeometry& g) {
-  Conv2dShape s;
-  s.batch = g.batch, s.channels = g.channels, s.height = g.height, s.width = g.width;
-  s.filters = g.filters, s.kernel_h = s.kernel_w = g.kernel, s.stride = g.stride, s.pad = g.pad;
-  return s;
-}
-
 // What the engine must return for one reference run: the fp32 totals when chains flush, else each
 // int32 result in fp32 scaled by 2^scale_exp.
 std::vector<float> expected(const ref::GemmReference& r, const AccumulatorSpec& acc, int scale_exp) {
@@ -119,7 +112,7 @@ struct EngineCase {
 
 void check_engine(const EngineCase& c, int threads) {
   const ConvGeometry& g = c.g;
-  SCOPED_TRACE(to_string(shape_of(g)) + " " + c.acc + " threads " + std::to_string(threads));
+  SCOPED_TRACE(to_string(nn::to_conv2d_shape(g, g.batch)) + " " + c.acc + " threads " + std::to_string(threads));
   std::mt19937 rng(7);
   const AccumulatorSpec acc = parse_accumulator(c.acc);
   const auto engine = nn::int16_engine(acc);
@@ -128,7 +121,7 @@ void check_engine(const EngineCase& c, int threads) {
   const QTensor x = random_dfp(g.batch, std::size_t(g.channels) * g.height * g.width, -9, c.limit, rng);
   const QTensor w = random_dfp(g.filters, g.patch(), -14, c.limit, rng);
   const QTensor dy = random_dfp(g.batch, out_sample, -20, c.limit, rng);
-  const Conv2dShape shape = shape_of(g);
+  const Conv2dShape shape = nn::to_conv2d_shape(g, g.batch);
   const int taps = g.kernel * g.kernel;
   AccumulatorSpec chained = acc;  // flush counts channels in the engine, products in ref
   chained.flush_every *= taps;

@@ -31,19 +31,6 @@ const fast::Kernel& wrap_kernel() {
   return kernel;
 }
 
-Conv2dShape shape_of(const nn::ConvGeometry& g, int batch) {
-  Conv2dShape s;
-  s.batch = batch;
-  s.channels = g.channels;
-  s.height = g.height;
-  s.width = g.width;
-  s.filters = g.filters;
-  s.kernel_h = s.kernel_w = g.kernel;
-  s.stride = g.stride;
-  s.pad = g.pad;
-  return s;
-}
-
 // The largest sum of |products| that no policy can tell from the exact sum.
 std::int64_t safe_limit(const AccumulatorSpec& spec) {
   return (std::int64_t{1} << (spec.bits - 1)) - 1;
@@ -148,7 +135,7 @@ void conv_forward(const AccumulatorSpec& spec, const nn::ConvGeometry& g, const 
                     out_image = std::size_t(g.filters) * out_plane;
   for_pieces(pool, std::size_t(g.batch), images_per_piece(pool, g.batch),
              [&](std::size_t first, std::size_t count) {
-               fast::conv2d_forward(wrap_kernel(), shape_of(g, int(count)), x + first * in_image, w,
+               fast::conv2d_forward(wrap_kernel(), nn::to_conv2d_shape(g, int(count)), x + first * in_image, w,
                                     {y + first * out_image, nullptr}, {AccumulatorSpec{}, 0});
              });
   // Bound of output (n, k, ., .): sum |w[k]| * max |x[n]|.
@@ -202,7 +189,7 @@ void conv_backward_data(const AccumulatorSpec& spec, const nn::ConvGeometry& g,
           w_flipped[(c * g.filters + k) * taps + taps - 1 - t] = w[(k * g.channels + c) * taps + t];
     for_pieces(pool, std::size_t(g.batch), images_per_piece(pool, g.batch),
                [&](std::size_t first, std::size_t count) {
-                 fast::conv2d_forward(wrap_kernel(), shape_of(flipped, int(count)),
+                 fast::conv2d_forward(wrap_kernel(), nn::to_conv2d_shape(flipped, int(count)),
                                       dy + first * out_image, w_flipped.data(),
                                       {dx + first * in_image, nullptr}, {AccumulatorSpec{}, 0});
                });
@@ -210,7 +197,7 @@ void conv_backward_data(const AccumulatorSpec& spec, const nn::ConvGeometry& g,
     for_pieces(pool, std::size_t(g.batch), images_per_piece(pool, g.batch),
                [&](std::size_t first, std::size_t count) {
                  fast::conv2d_backward_data(
-                     wrap_kernel(), shape_of(g, int(count)), dy + first * out_image, w,
+                     wrap_kernel(), nn::to_conv2d_shape(g, int(count)), dy + first * out_image, w,
                      {dx + first * in_image, nullptr}, {AccumulatorSpec{}, 0});
                });
   }
@@ -265,7 +252,7 @@ void conv_weight_grad(const AccumulatorSpec& spec, const nn::ConvGeometry& g, co
   std::vector<std::int32_t> partial(pieces * size);
   for_pieces(pool, std::size_t(g.batch), piece, [&](std::size_t first, std::size_t count) {
     fast::conv2d_weight_grad(
-        wrap_kernel(), shape_of(g, int(count)), x + first * in_image, dy + first * out_image,
+        wrap_kernel(), nn::to_conv2d_shape(g, int(count)), x + first * in_image, dy + first * out_image,
         {partial.data() + first / piece * size, nullptr}, {AccumulatorSpec{}, 0});
   });
   for (std::size_t i = 0; i < size; ++i) {
