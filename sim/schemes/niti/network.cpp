@@ -155,11 +155,12 @@ class GemmLayer final : public IntLayer {
   const std::vector<std::int8_t>& weights() const { return weights_; }
   std::string describe_product() const {
     if (linear_) return "int8 linear, " + to_string(options_.linear_acc);
-    std::string text = "int8 conv " + std::to_string(window_.kernel);
-    text += "x" + std::to_string(window_.kernel);
-    text += " stride " + std::to_string(window_.stride);
-    text += " pad " + std::to_string(window_.pad);
-    return text + ", " + to_string(options_.conv_acc);
+    const std::string kernel = std::to_string(window_.kernel);
+    std::string text = "int8 conv ";
+    text.append(kernel).append("x").append(kernel);
+    text.append(" stride ").append(std::to_string(window_.stride));
+    text.append(" pad ").append(std::to_string(window_.pad));
+    return text.append(", ").append(to_string(options_.conv_acc));
   }
 
   void forward(const IntTensor& x, IntTensor& y, const PassState& state) override {
