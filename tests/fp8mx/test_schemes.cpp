@@ -8,11 +8,15 @@
 #include "sim/train/data_source.hpp"
 #include "sim/train/trainer.hpp"
 #include "tests/support/scratch_dir.hpp"
+#include "tests/support/training.hpp"
 #include "traces/reader.hpp"
 #include "traces/schema.hpp"
 
 namespace lpsim {
 namespace {
+
+using test::expect_same_traces;
+using test::weights;
 
 std::string option(const schemes::Scheme& s, const std::string& key) {
   for (const auto& [k, v] : s.options())
@@ -209,29 +213,6 @@ TEST(Fp8MxTraining, TraceShowsTheDelayedScale) {
   // The first steps cast gradients with scale 1: E5M2 flushes most of them to zero.
   const auto flushed = reader.read_int64(traces::tensor_group("conv2", "E"), "flushed_to_zero");
   EXPECT_GT(flushed[0], flushed[5]);
-}
-
-std::vector<std::vector<float>> weights(const nn::Model& m) {
-  std::vector<std::vector<float>> out;
-  for (const nn::Parameter* p : m.parameters()) out.push_back(p->value.data);
-  return out;
-}
-
-// Every column of every tensor group and /steps, bit for bit.
-void expect_same_traces(const std::filesystem::path& a, const std::filesystem::path& b) {
-  const traces::TraceReader ra(a), rb(b);
-  ASSERT_EQ(ra.tensors(), rb.tensors());
-  std::vector<std::string> groups = {std::string(traces::kStepsGroup)};
-  for (const traces::TensorId& t : ra.tensors())
-    groups.push_back(traces::tensor_group(t.layer, t.role));
-  for (const std::string& g : groups) {
-    ASSERT_EQ(ra.columns(g), rb.columns(g)) << g;
-    for (const traces::ColumnSpec& col : ra.columns(g)) {
-      const auto x = ra.read_float64(g, col.name), y = rb.read_float64(g, col.name);
-      EXPECT_TRUE(x.size() == y.size() && std::memcmp(x.data(), y.data(), x.size() * 8) == 0)
-          << g << "/" << col.name;
-    }
-  }
 }
 
 TEST(Fp8MxTraining, SameBitsWithOneAndTwoThreads) {

@@ -9,10 +9,13 @@
 
 #include "sim/train/data_source.hpp"
 #include "sim/train/trainer.hpp"
+#include "tests/support/training.hpp"
 #include "traces/reader.hpp"
 
 namespace lpsim::train {
 namespace {
+
+using test::weights;
 
 class TempDir {
  public:
@@ -63,12 +66,6 @@ TEST(Training, TinyRunsLearn) {
       EXPECT_LE(r.skipped_steps, scheme == "fp32" ? 0 : 5);
     }
   }
-}
-
-std::vector<std::vector<float>> weights(const nn::Model& m) {
-  std::vector<std::vector<float>> out;
-  for (const nn::Parameter* p : m.parameters()) out.push_back(p->value.data);
-  return out;
 }
 
 bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {

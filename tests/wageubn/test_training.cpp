@@ -11,11 +11,15 @@
 #include "sim/train/data_source.hpp"
 #include "sim/train/trainer.hpp"
 #include "tests/support/scratch_dir.hpp"
+#include "tests/support/training.hpp"
 #include "traces/reader.hpp"
 #include "traces/schema.hpp"
 
 namespace lpsim::train {
 namespace {
+
+using test::expect_same_traces;
+using test::weights;
 
 data::Split synthetic(const std::string& shape, std::int64_t train, std::int64_t test) {
   return load_data(parse_data_spec("synthetic:" + shape), train, test);
@@ -31,27 +35,6 @@ TrainConfig wageubn_config(const std::string& model, const std::filesystem::path
   c.trace = trace.string();
   c.record_every = 1;
   return c;
-}
-
-std::vector<std::vector<float>> weights(const nn::Model& m) {
-  std::vector<std::vector<float>> out;
-  for (const nn::Parameter* p : m.parameters()) out.push_back(p->value.data);
-  return out;
-}
-
-// Every column of every group of the two traces holds the same bits (NaN cells included).
-void expect_same_traces(const std::filesystem::path& a, const std::filesystem::path& b) {
-  const traces::TraceReader ra(a), rb(b);
-  ASSERT_EQ(ra.tensors(), rb.tensors());
-  std::vector<std::string> groups = {std::string(traces::kStepsGroup)};
-  for (const traces::TensorId& t : ra.tensors())
-    groups.push_back(traces::tensor_group(t.layer, t.role));
-  for (const std::string& g : groups)
-    for (const traces::ColumnSpec& c : ra.columns(g)) {
-      const std::vector<double> x = ra.read_float64(g, c.name), y = rb.read_float64(g, c.name);
-      EXPECT_TRUE(x.size() == y.size() && std::memcmp(x.data(), y.data(), x.size() * 8) == 0)
-          << g << "/" << c.name;
-    }
 }
 
 TEST(WageubnTraining, SameBitsWithOneAndTwoThreads) {
