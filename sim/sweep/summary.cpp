@@ -317,6 +317,8 @@ void print_comparison(std::ostream& out, const std::vector<Run>& runs,
     line.erase(line.find_last_not_of(' ') + 1);
     out << line << '\n';
   }
+  out << "vs fp32: points of test accuracy against the fp32 run with the same seed and settings "
+         "(blank where the sweep has none)\n";
 }
 
 }  // namespace lpsim::sweep

@@ -193,7 +193,9 @@ scheme = ["fp32", "fp16-mixed"]
       "           5",
       "0004  fp16-mixed  loss_scale=apex     2       85.00    -5.00      1234                  6  "
       "           5",
-      "0005  fp16-mixed  loss_scale=1024     2     not run"};
+      "0005  fp16-mixed  loss_scale=1024     2     not run",
+      "vs fp32: points of test accuracy against the fp32 run with the same seed and settings "
+      "(blank where the sweep has none)"};
   std::istringstream lines(out.str());
   std::string line;
   for (const std::string& e : expected) {
