@@ -13,81 +13,50 @@
 #include <string>
 #include <vector>
 
+#include "bench/layer_shapes.hpp"
 #include "sim/nn/engine.hpp"
-#include "sim/nn/random.hpp"
 #include "sim/nn/thread_pool.hpp"
 
 namespace {
 
+using lpsim::bench::LayerShape;
+using lpsim::bench::Pass;
 using lpsim::nn::ConvGeometry;
 
-struct Shape {
-  const char* name;
-  ConvGeometry g;
-};
+// lenet5's convolutions, then resnet20's.
+const LayerShape kShapes[] = {lpsim::bench::kLenet5Layers[0], lpsim::bench::kLenet5Layers[1],
+                              lpsim::bench::kResnet20Convs[0], lpsim::bench::kResnet20Convs[1],
+                              lpsim::bench::kResnet20Convs[2], lpsim::bench::kResnet20Convs[3]};
 
-// ConvGeometry fields in order: batch, channels, height, width, filters, kernel, stride, pad.
-const Shape kShapes[] = {
-    {"lenet5.conv1", {64, 1, 28, 28, 6, 5, 1, 2}},
-    {"lenet5.conv2", {64, 6, 14, 14, 16, 5, 1, 0}},
-    {"resnet20.s1", {128, 16, 32, 32, 16, 3, 1, 1}},
-    {"resnet20.s2", {128, 32, 16, 16, 32, 3, 1, 1}},
-    {"resnet20.s3", {128, 64, 8, 8, 64, 3, 1, 1}},
-    {"resnet20.s2b1.conv1", {128, 16, 32, 32, 32, 3, 2, 1}},
-};
-
-enum Pass { kForward, kBackwardData, kWeightGrad };
-const char* kPassNames[] = {"forward", "backward_data", "weight_grad"};
-
-double ops(const ConvGeometry& g) {
-  return 2.0 * g.batch * g.filters * g.out_height() * g.out_width() * g.channels * g.kernel *
-         g.kernel;
-}
-
-std::vector<float> floats(std::size_t n, std::uint64_t stream) {
-  std::vector<float> v(n);
-  for (std::size_t i = 0; i < n; ++i) v[i] = 2.0f * lpsim::nn::unit_uniform(3, stream, i) - 1.0f;
-  return v;
-}
-
-std::size_t input_size(const ConvGeometry& g) {
-  return std::size_t(g.batch) * g.channels * g.height * g.width;
-}
-std::size_t weight_size(const ConvGeometry& g) {
-  return std::size_t(g.filters) * g.channels * g.kernel * g.kernel;
-}
-std::size_t output_size(const ConvGeometry& g) {
-  return std::size_t(g.batch) * g.filters * g.out_height() * g.out_width();
-}
-
-void label(benchmark::State& state, const Shape& s, Pass pass, const std::string& extra = "") {
-  state.SetLabel(std::string(s.name) + " " + kPassNames[pass] + (extra.empty() ? "" : " " + extra));
-  state.counters["OPS"] = benchmark::Counter(
-      ops(s.g), benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
+void label(benchmark::State& state, const LayerShape& s, Pass pass, const std::string& extra = "") {
+  state.SetLabel(std::string(s.name) + " " + lpsim::bench::kPassNames[int(pass)] +
+                 (extra.empty() ? "" : " " + extra));
+  state.counters["OPS"] =
+      benchmark::Counter(lpsim::bench::layer_ops(s.g), benchmark::Counter::kIsIterationInvariantRate,
+                         benchmark::Counter::kIs1000);
 }
 
 lpsim::nn::QTensor qtensor(std::size_t n, std::uint64_t stream) {
   lpsim::nn::QTensor t;
-  t.values.data = floats(n, stream);
+  t.values.data = lpsim::bench::uniform_floats(n, stream);
   return t;
 }
 
 void BM_Lpsim(benchmark::State& state) {
-  const Shape& s = kShapes[state.range(0)];
+  const LayerShape& s = kShapes[state.range(0)];
   const Pass pass = Pass(state.range(1));
   const ConvGeometry& g = s.g;
   lpsim::nn::ThreadPool pool(1);
   const auto& engine =
       state.range(2) == 0 ? *lpsim::nn::openblas_engine() : *lpsim::nn::onednn_engine();
-  const auto x = qtensor(input_size(g), 1), w = qtensor(weight_size(g), 2),
-             dy = qtensor(output_size(g), 3);
-  std::vector<float> out(pass == kForward        ? output_size(g)
-                         : pass == kBackwardData ? input_size(g)
-                                                 : weight_size(g));
+  const auto x = qtensor(lpsim::bench::input_elements(g), 1),
+             w = qtensor(lpsim::bench::weight_elements(g), 2),
+             dy = qtensor(lpsim::bench::output_elements(g), 3);
+  std::vector<float> out(lpsim::bench::written_elements(g, pass));
   for (auto _ : state) {
-    if (pass == kForward) engine.forward(g, x, w, out, pool);
-    if (pass == kBackwardData) engine.backward_data(g, dy, w, out, pool);
-    if (pass == kWeightGrad) engine.weight_grad(g, x, dy, out, pool);
+    if (pass == Pass::forward) engine.forward(g, x, w, out, pool);
+    if (pass == Pass::backward_data) engine.backward_data(g, dy, w, out, pool);
+    if (pass == Pass::weight_grad) engine.weight_grad(g, x, dy, out, pool);
     benchmark::ClobberMemory();
   }
   label(state, s, pass, engine.name());
@@ -96,7 +65,7 @@ void BM_Lpsim(benchmark::State& state) {
 void BM_Dnnl(benchmark::State& state) {
   using namespace dnnl;
   omp_set_num_threads(1);
-  const Shape& s = kShapes[state.range(0)];
+  const LayerShape& s = kShapes[state.range(0)];
   const Pass pass = Pass(state.range(1));
   const ConvGeometry& g = s.g;
   using tag = memory::format_tag;
@@ -116,12 +85,12 @@ void BM_Dnnl(benchmark::State& state) {
   // Operands in oneDNN's preferred layouts (reorders excluded from the timing).
   auto filled = [&](const memory::desc& d, std::uint64_t stream) {
     memory m(d, cpu);
-    const std::vector<float> v = floats(d.get_size() / sizeof(float), stream);
+    const std::vector<float> v = lpsim::bench::uniform_floats(d.get_size() / sizeof(float), stream);
     std::copy(v.begin(), v.end(), static_cast<float*>(m.get_data_handle()));
     return m;
   };
   std::string impl;
-  if (pass == kForward) {
+  if (pass == Pass::forward) {
     memory src = filled(fwd_pd.src_desc(), 1), weights = filled(fwd_pd.weights_desc(), 2),
            dst(fwd_pd.dst_desc(), cpu);
     convolution_forward conv(fwd_pd);
@@ -130,7 +99,7 @@ void BM_Dnnl(benchmark::State& state) {
       conv.execute(strm, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst}});
       strm.wait();
     }
-  } else if (pass == kBackwardData) {
+  } else if (pass == Pass::backward_data) {
     const convolution_backward_data::desc desc(algorithm::convolution_direct, any(src_dims),
                                                any(weight_dims), any(dst_dims), strides, padding,
                                                padding);
